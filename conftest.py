@@ -1,0 +1,76 @@
+"""Suite-wide options and the session fixtures that hand claims the fixture-model zoo."""
+
+import os
+
+# One intra-op thread per xdist worker: 2 workers x 2 threads oversubscribe 2 cores. Must be set
+# before torch is imported.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from fixtures.cache import default_cache_dir  # noqa: E402
+from fixtures.profiles import PROFILES, Profile, get_profile  # noqa: E402
+from fixtures.zoo import Zoo, build_zoo, resolve_device  # noqa: E402
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("repcore")
+    group.addoption("--profile", default="smoke", help=f"zoo profile: {', '.join(PROFILES)} (default smoke)")
+    group.addoption("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                    help="where models run (default: auto, CUDA when available)")
+    group.addoption("--data-root", type=Path, default=None,
+                    help="folder holding real datasets (cifar-10-batches-py/, ...)")
+    group.addoption("--cache-dir", type=Path, default=None,
+                    help=f"fixture-model cache (default {default_cache_dir()})")
+    group.addoption("--report-dir", type=Path, default=Path("reports"),
+                    help="where the claims report is written (default reports/)")
+
+
+def _runs_claims(config: pytest.Config) -> bool:
+    """Whether this run collects claims (the zoo is needed) rather than only unit tests."""
+    claims = Path(config.rootpath, "claims").resolve()
+    args = [Path(a.split("::")[0]).resolve() for a in config.args] or [Path(config.rootpath)]
+    return any(a == claims or claims in a.parents or a in claims.parents for a in args)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Before xdist workers start, train the profile's missing models with visible progress.
+
+    Runs on the controller (or a run without xdist) only; workers then load from the cache. Each
+    spec is still guarded by its lock, so a worker never trains what is being trained here.
+    """
+    config = session.config
+    if hasattr(config, "workerinput") or not _runs_claims(config):
+        return
+    profile = get_profile(config.getoption("--profile"))
+    device = resolve_device(config.getoption("--device"))
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        jobs = (os.cpu_count() or 1) if device.type == "cpu" else 1
+        build_zoo(profile, config.getoption("--cache-dir") or default_cache_dir(),
+                  config.getoption("--data-root"), device, jobs)
+
+
+@pytest.fixture(scope="session")
+def profile(pytestconfig: pytest.Config) -> Profile:
+    return get_profile(pytestconfig.getoption("--profile"))
+
+
+@pytest.fixture(scope="session")
+def device(pytestconfig: pytest.Config) -> torch.device:
+    return resolve_device(pytestconfig.getoption("--device"))
+
+
+@pytest.fixture(scope="session")
+def zoo(pytestconfig: pytest.Config, profile: Profile, device: torch.device) -> Zoo:
+    """The profile's trained models with cached val/test representations, loaded on first use."""
+    return Zoo(profile, pytestconfig.getoption("--cache-dir") or default_cache_dir(),
+               pytestconfig.getoption("--data-root"), device)

@@ -1,0 +1,54 @@
+"""Representation vectors v (the final linear layer's input), logits z = W v + b, and the head."""
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class Representations:
+    """Per-sample v (N x d), z (N x K) and labels y (N), on the CPU."""
+
+    features: torch.Tensor
+    logits: torch.Tensor
+    labels: torch.Tensor
+
+    @property
+    def predictions(self) -> torch.Tensor:
+        return self.logits.argmax(1)
+
+
+def final_linear(model: nn.Module) -> nn.Linear:
+    """The head: ``model.head`` if it is an ``nn.Linear``, else the last ``nn.Linear`` registered."""
+    head = getattr(model, "head", None)
+    if isinstance(head, nn.Linear):
+        return head
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError(f"{type(model).__name__} has no nn.Linear layer to read features from")
+    return linears[-1]
+
+
+@torch.no_grad()
+def representations(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                    device: torch.device | str = "cpu", batch_size: int = 500) -> Representations:
+    """Run ``model`` in eval mode over uint8 or [0,1] float ``images``; capture v with a forward hook.
+
+    Works for any model whose logits come from a final ``nn.Linear`` (torchvision classifiers too).
+    """
+    captured: list[torch.Tensor] = []
+    hook = final_linear(model).register_forward_hook(
+        lambda module, inputs, output: captured.append(inputs[0].float().cpu()))
+    model.eval()
+    logits = []
+    try:
+        for start in range(0, len(images), batch_size):
+            batch = images[start:start + batch_size].to(device)
+            if batch.dtype == torch.uint8:
+                batch = batch.float() / 255
+            logits.append(model(batch).float().cpu())
+    finally:
+        hook.remove()
+    features = torch.cat(captured)
+    return Representations(features, torch.cat(logits), labels.cpu())

@@ -1,0 +1,112 @@
+"""The verdict engine: a statistic, its seeded bootstrap CI, a declared bound and an outcome.
+
+A claim declares its bound and direction before measuring. The outcome is
+
+- supported: the whole 95% CI lies on the claimed side of the bound;
+- refuted: the whole CI lies on the other side;
+- inconclusive: the CI straddles the bound, or there is too little data.
+
+Intervals come from ``scipy.stats.bootstrap`` (percentile method, seeded) over samples; paired
+statistics resample the same indices for every array (the models see the same test images).
+"""
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import stats
+
+N_RESAMPLES = 2000
+CONFIDENCE = 0.95
+SEED = 20241005
+
+
+class Outcome(enum.StrEnum):
+    SUPPORTED = "supported"
+    REFUTED = "refuted"
+    INCONCLUSIVE = "inconclusive"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One tested criterion: ``statistic`` = ``value`` with ``ci``, claimed ``direction`` of ``bound``."""
+
+    claim: str
+    statistic: str
+    value: float
+    ci_low: float
+    ci_high: float
+    bound: float
+    direction: str  # "above" or "below": where the statistic must lie for the claim
+    n: int
+    outcome: Outcome
+    reason: str
+
+    @property
+    def supported(self) -> bool:
+        return self.outcome is Outcome.SUPPORTED
+
+    def record(self) -> dict:
+        """Plain Python types only (xdist serializes user_properties; numpy scalars crash it)."""
+        d = asdict(self)
+        d["outcome"] = str(self.outcome)
+        for k in ("value", "ci_low", "ci_high", "bound"):
+            d[k] = float(d[k])
+        d["n"] = int(d["n"])
+        return d
+
+    def summary(self) -> str:
+        return (f"{self.claim} {self.outcome.upper()}: {self.statistic} = {self.value:.4g} "
+                f"[{self.ci_low:.4g}, {self.ci_high:.4g}] (claim: {self.direction} {self.bound:g}, "
+                f"n={self.n}); {self.reason}")
+
+
+def decide(claim: str, statistic: str, value: float, ci: tuple[float, float], bound: float,
+           direction: str, n: int, min_n: int = 30) -> Verdict:
+    """Turn a statistic and its CI into a verdict against a declared bound."""
+    if direction not in ("above", "below"):
+        raise ValueError(f"direction must be 'above' or 'below', got {direction!r}")
+    low, high = float(ci[0]), float(ci[1])
+    if n < min_n:
+        outcome, reason = Outcome.INCONCLUSIVE, f"too little data: n={n} < {min_n}"
+    elif not (np.isfinite(low) and np.isfinite(high)):
+        outcome, reason = Outcome.INCONCLUSIVE, "the interval is undefined (degenerate resamples)"
+    else:
+        claimed, opposite = (low > bound, high < bound) if direction == "above" else (high < bound, low > bound)
+        if claimed:
+            outcome, reason = Outcome.SUPPORTED, f"the whole 95% CI lies {direction} {bound:g}"
+        elif opposite:
+            outcome, reason = Outcome.REFUTED, f"the whole 95% CI lies on the wrong side of {bound:g}"
+        else:
+            outcome, reason = Outcome.INCONCLUSIVE, f"the 95% CI straddles {bound:g}"
+    return Verdict(claim, statistic, float(value), low, high, float(bound), direction, int(n),
+                   outcome, reason)
+
+
+def paired_bootstrap_ci(statistic: Callable[..., np.ndarray], samples: Sequence[np.ndarray],
+                        seed: int = SEED, n_resamples: int = N_RESAMPLES) -> tuple[float, float, float]:
+    """(value, low, high): ``statistic(*samples, axis=-1)`` and its percentile bootstrap CI.
+
+    All arrays are indexed by the same samples and resampled together (paired). ``statistic``
+    must be vectorized over ``axis``.
+    """
+    arrays = [np.asarray(s, dtype=np.float64) for s in samples]
+    value = float(statistic(*arrays, axis=-1))
+    result = stats.bootstrap(arrays, statistic, paired=True, vectorized=True, axis=-1,
+                             n_resamples=n_resamples, confidence_level=CONFIDENCE,
+                             method="percentile", rng=np.random.default_rng(seed))
+    return value, float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def spearman(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Spearman's rho along ``axis`` (Pearson correlation of average ranks), vectorized."""
+    return pearson(stats.rankdata(x, axis=axis), stats.rankdata(y, axis=axis), axis=axis)
+
+
+def pearson(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Pearson's r along ``axis``, vectorized; NaN where a variable is constant."""
+    xc = x - x.mean(axis=axis, keepdims=True)
+    yc = y - y.mean(axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (xc * yc).sum(axis) / np.sqrt((xc ** 2).sum(axis) * (yc ** 2).sum(axis))

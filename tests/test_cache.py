@@ -1,0 +1,83 @@
+import json
+import multiprocessing
+
+import pytest
+import torch
+
+from fixtures.cache import ArtifactError, artifact_paths, load_or_build, read_artifact, write_artifact
+from fixtures.spec import FORMAT_VERSION
+
+
+def _payload():
+    return {"w": torch.arange(6.0).view(2, 3)}
+
+
+def test_round_trip_returns_payload_and_meta(cache_dir):
+    write_artifact(cache_dir, "k1", _payload(), {"name": "m"})
+    payload, meta = read_artifact(cache_dir, "k1")
+    assert torch.equal(payload["w"], _payload()["w"])
+    assert meta["name"] == "m" and meta["key"] == "k1" and meta["format"] == FORMAT_VERSION
+
+
+def test_writes_leave_no_temporary_files(cache_dir):
+    write_artifact(cache_dir, "k1", _payload(), {})
+    assert sorted(p.name for p in cache_dir.iterdir()) == ["k1.json", "k1.pt"]
+
+
+@pytest.mark.parametrize("damage, reason", [
+    (lambda pt, js: pt.write_bytes(pt.read_bytes()[:100]), "checksum"),
+    (lambda pt, js: pt.unlink(), "missing"),
+    (lambda pt, js: js.write_text(js.read_text()[:20]), "not valid JSON"),
+    (lambda pt, js: js.write_text(json.dumps({**json.loads(js.read_text()), "format": -1})),
+     "another format version"),
+    (lambda pt, js: js.unlink(), "no artifact"),
+])
+def test_damaged_artifact_is_detected(cache_dir, damage, reason):
+    write_artifact(cache_dir, "k1", _payload(), {})
+    damage(*artifact_paths(cache_dir, "k1"))
+    with pytest.raises(ArtifactError, match=reason):
+        read_artifact(cache_dir, "k1")
+
+
+def test_truncated_artifact_is_rebuilt_not_used(cache_dir):
+    write_artifact(cache_dir, "k1", {"w": torch.zeros(3)}, {})
+    pt, _ = artifact_paths(cache_dir, "k1")
+    pt.write_bytes(pt.read_bytes()[:-10])
+    lines = []
+    payload, _, built = load_or_build(cache_dir, "k1", lambda: ({"w": torch.ones(3)}, {}), lines.append)
+    assert built and torch.equal(payload["w"], torch.ones(3))
+    assert any("rebuilding" in line and "checksum" in line for line in lines)
+    assert torch.equal(read_artifact(cache_dir, "k1")[0]["w"], torch.ones(3))
+
+
+def test_valid_artifact_is_loaded_without_building(cache_dir):
+    write_artifact(cache_dir, "k1", _payload(), {})
+
+    def fail():
+        raise AssertionError("must not build a cached artifact")
+
+    _, _, built = load_or_build(cache_dir, "k1", fail)
+    assert not built
+
+
+def _race(cache_dir, key, barrier, results):
+    import time
+
+    def slow_build():
+        time.sleep(1.0)
+        return {"w": torch.ones(2)}, {}
+
+    barrier.wait()
+    results.put(load_or_build(cache_dir, key, slow_build)[2])
+
+
+def test_two_processes_racing_build_once(cache_dir):
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_race, args=(cache_dir, "k1", barrier, results)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    built = sorted(results.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+    assert built == [False, True]

@@ -1,0 +1,54 @@
+from dataclasses import replace
+
+import pytest
+import torch
+
+from fixtures.data import load_dataset
+from fixtures.regularizers import batch_transform
+from fixtures.training import TrainingDivergedError, train_model
+
+CPU = torch.device("cpu")
+
+
+def test_same_spec_and_seed_give_bit_identical_weights(tiny_spec):
+    data = load_dataset(tiny_spec.data, None)
+    first = train_model(tiny_spec, data, CPU).state_dict()
+    second = train_model(tiny_spec, data, CPU).state_dict()
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_another_seed_gives_other_weights(tiny_spec):
+    data = load_dataset(tiny_spec.data, None)
+    a = train_model(tiny_spec, data, CPU).head.weight
+    b = train_model(replace(tiny_spec, seed=1), data, CPU).head.weight
+    assert not torch.equal(a, b)
+
+
+@pytest.mark.parametrize("regularizer, extra", [
+    ("label_smoothing", {"smoothing": 0.1}), ("mixup", {}), ("cutmix", {}),
+])
+def test_every_regularizer_trains_deterministically(tiny_spec, regularizer, extra):
+    spec = replace(tiny_spec, regularizer=regularizer, epochs=1, augment=True, **extra)
+    data = load_dataset(spec.data, None)
+    a, b = train_model(spec, data, CPU), train_model(spec, data, CPU)
+    assert torch.equal(a.head.weight, b.head.weight)
+
+
+def test_mixup_and_cutmix_give_soft_targets_summing_to_one(tiny_spec):
+    x, y = torch.rand(8, 3, 32, 32), torch.arange(8) % 10
+    for regularizer in ("mixup", "cutmix"):
+        torch.manual_seed(0)
+        _, target = batch_transform(replace(tiny_spec, regularizer=regularizer, cutmix_p=1.0), 10)(x, y)
+        assert target.shape == (8, 10) and torch.allclose(target.sum(1), torch.ones(8))
+
+
+def test_non_finite_loss_stops_with_a_clear_error(tiny_spec):
+    spec = replace(tiny_spec, lr=1e12)
+    with pytest.raises(TrainingDivergedError, match="loss is (nan|inf).*lower lr"):
+        train_model(spec, load_dataset(spec.data, None), CPU, label="exploding")
+
+
+def test_training_leaves_the_thread_count_as_it_was(tiny_spec):
+    before = torch.get_num_threads()
+    train_model(replace(tiny_spec, epochs=1), load_dataset(tiny_spec.data, None), CPU)
+    assert torch.get_num_threads() == before
