@@ -12,6 +12,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 from fixtures.cache import default_cache_dir  # noqa: E402
 from fixtures.profiles import PROFILES, Profile, get_profile  # noqa: E402
@@ -19,6 +20,17 @@ from fixtures.zoo import Zoo, build_zoo, resolve_device  # noqa: E402
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
+
+# Property tests are derandomized (same examples every run) and have no deadline (torch, L-BFGS).
+# Under CI, hypothesis loads its own "ci" profile; extend it rather than replace it.
+_PROPERTY_SETTINGS = dict(max_examples=60, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+if os.environ.get("CI"):
+    settings.register_profile("ci", parent=settings.get_profile("ci"), **_PROPERTY_SETTINGS)
+    settings.load_profile("ci")
+else:
+    settings.register_profile("repcore", **_PROPERTY_SETTINGS)
+    settings.load_profile("repcore")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -6,7 +6,7 @@ the claim's test cannot tell the claimed effect from its absence.
 
 import pytest
 
-from repcore.stats import Verdict
+from repcore.stats import Verdict, decide
 
 
 class ClaimCheck:
@@ -18,6 +18,10 @@ class ClaimCheck:
         self._record("verdict", verdict.record())
         if not verdict.supported:
             pytest.fail(verdict.summary(), pytrace=False)
+
+    def holds_for_all(self, claim: str, statistic: str, cases: int) -> None:
+        """Record a property that held for every generated case (a failing case fails the test)."""
+        self.supported(decide(claim, statistic, 1.0, (1.0, 1.0), 0.0, "above", cases, min_n=1))
 
     def not_supported(self, verdict: Verdict) -> None:
         """Record a negative control's ``verdict``; fail if the control came out supported."""

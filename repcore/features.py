@@ -30,6 +30,13 @@ def final_linear(model: nn.Module) -> nn.Linear:
     return linears[-1]
 
 
+def head_parameters(model: nn.Module) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(W, b) of the head on the CPU, detached; b is None for a bias-free head."""
+    head = final_linear(model)
+    bias = None if head.bias is None else head.bias.detach().cpu()
+    return head.weight.detach().cpu(), bias
+
+
 @torch.no_grad()
 def representations(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                     device: torch.device | str = "cpu", batch_size: int = 500) -> Representations:

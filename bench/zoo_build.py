@@ -1,0 +1,48 @@
+"""Benchmark: cold build of a profile's zoo, then a warm load of every model. Prints figures.
+
+    python bench/zoo_build.py --profile smoke [--jobs 2]
+
+Uses a fresh temporary cache, so the cold figure is a real cold build.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from fixtures.profiles import get_profile  # noqa: E402
+from fixtures.zoo import Zoo, build_zoo  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--profile", default="smoke")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    profile = get_profile(args.profile)
+    device = torch.device("cpu")
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp)
+        start = time.perf_counter()
+        build_zoo(profile, cache, None, device, args.jobs)
+        cold = time.perf_counter() - start
+        start = time.perf_counter()
+        zoo = Zoo(profile, cache, None, device, log=lambda line: None)
+        models = [zoo[name] for name in profile.models]
+        warm = time.perf_counter() - start
+    print(f"profile {profile.name}: {len(models)} models, {args.jobs} jobs, {os.cpu_count()} cores")
+    print(f"cold build: {cold:.1f} s")
+    print(f"warm load of every model (weights + cached representations, verified): {warm:.2f} s")
+    for m in models:
+        print(f"  {m.name:<18} test accuracy {m.test_accuracy:.1%}  "
+              f"train {m.meta['metrics']['train_seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

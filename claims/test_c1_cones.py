@@ -1,0 +1,63 @@
+"""C1: decision regions are cones around the origin, with or without regularization. Without a
+bias exactly: argmax(W (a v)) = argmax(W v) for every a > 0. With a bias, approximately on trained
+heads; and in 2-D, the class argmax b owns a bounded region around the origin.
+
+Declared: the share of test features whose prediction is unchanged for every a in [0.25, 4] is at
+least 0.99 (95% CI) for every regularizer. Negative control: the hard model's head with a large bias.
+"""
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from repcore.features import head_parameters
+from repcore.geometry import prediction_unchanged_under_scaling
+from repcore.stats import decide, paired_bootstrap_ci
+
+MIN_SHARE = 0.99
+SCALES = torch.tensor([0.25, 0.5, 0.75, 1.5, 2.0, 3.0, 4.0])
+
+
+def cone_share_verdict(W, b, v, label):
+    unchanged = prediction_unchanged_under_scaling(W, b, v, SCALES).double().numpy()
+    value, low, high = paired_bootstrap_ci(lambda x, axis=-1: x.mean(axis), [unchanged])
+    return decide("C1", f"share of predictions unchanged for scales in [0.25, 4] ({label})",
+                  value, (low, high), MIN_SHARE, "above", len(unchanged))
+
+
+@given(st.integers(2, 10), st.integers(1, 8), st.integers(0, 2 ** 31 - 1),
+       st.floats(1e-3, 1e3))
+def test_bias_free_predictions_are_invariant_to_positive_scaling(k, d, seed, scale):
+    g = torch.Generator().manual_seed(seed)
+    W, v = torch.randn(k, d, generator=g, dtype=torch.float64), torch.randn(64, d, generator=g, dtype=torch.float64)
+    assert torch.equal((scale * v @ W.T).argmax(1), (v @ W.T).argmax(1))
+
+
+@pytest.mark.parametrize("name", ["hard", "ls", "mixup", "cutmix"])
+def test_trained_decision_regions_are_cones(zoo, name, check):
+    W, b = head_parameters(zoo[name].model)
+    check.supported(cone_share_verdict(W, b, zoo[name].test.features, name))
+
+
+def test_two_dimensional_bias_free_regions_are_exact_cones(zoo, check):
+    W, b = head_parameters(zoo["bottleneck_nobias"].model)
+    assert b is None
+    check.supported(cone_share_verdict(W, b, zoo["bottleneck_nobias"].test.features, "2-D, no bias"))
+
+
+def test_two_dimensional_bias_gives_the_origin_to_argmax_b(zoo, check):
+    """Shrinking every 2-D feature towards the origin ends in the region of class argmax b."""
+    W, b = head_parameters(zoo["bottleneck_bias"].model)
+    near_origin = 1e-4 * zoo["bottleneck_bias"].test.features
+    owned = ((near_origin @ W.T + b).argmax(1) == b.argmax()).double().numpy()
+    value, low, high = paired_bootstrap_ci(lambda x, axis=-1: x.mean(axis), [owned])
+    check.supported(decide("C1", "share of 1e-4 v predicted as argmax b (2-D, bias)", value,
+                           (low, high), MIN_SHARE, "above", len(owned)))
+
+
+def test_control_large_bias_head_is_not_a_cone(zoo, check):
+    W, b = head_parameters(zoo["hard"].model)
+    typical_logit = (zoo["hard"].test.features @ W.T).abs().mean()
+    large_b = 3 * typical_logit * torch.randn(W.shape[0], generator=torch.Generator().manual_seed(0))
+    check.not_supported(cone_share_verdict(W, large_b, zoo["hard"].test.features, "hard, large bias"))
