@@ -27,3 +27,8 @@ def min_loss_centers(zoo_model) -> torch.Tensor:
 def predicted_alignment(zoo_model) -> torch.Tensor:
     """cos(v, v_opt,c_hat) on the test split, c_hat the predicted class."""
     return alignment(zoo_model.test.features, min_loss_centers(zoo_model), zoo_model.test.predictions)
+
+
+def true_class_alignment(zoo_model, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """cos(v, v_opt,y) with y the true class (attack analyses)."""
+    return alignment(features, min_loss_centers(zoo_model), labels)

@@ -110,3 +110,33 @@ def pearson(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
     yc = y - y.mean(axis=axis, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (xc * yc).sum(axis) / np.sqrt((xc ** 2).sum(axis) * (yc ** 2).sum(axis))
+
+
+def independent_bootstrap_ci(statistic: Callable[..., np.ndarray], samples: Sequence[np.ndarray],
+                             seed: int = SEED, n_resamples: int = N_RESAMPLES) -> tuple[float, float, float]:
+    """Like ``paired_bootstrap_ci``, but each sample (of its own length) is resampled on its own:
+    for statistics of different populations, e.g. attack success over each model's clean-correct set."""
+    arrays = [np.asarray(s, dtype=np.float64) for s in samples]
+    value = float(statistic(*arrays, axis=-1))
+    result = stats.bootstrap(arrays, statistic, paired=False, vectorized=True, axis=-1,
+                             n_resamples=n_resamples, confidence_level=CONFIDENCE,
+                             method="percentile", rng=np.random.default_rng(seed))
+    return value, float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def index_bootstrap_ci(statistic: Callable[[np.ndarray], float], n: int, seed: int = SEED,
+                       n_resamples: int = N_RESAMPLES) -> tuple[float, float, float]:
+    """Bootstrap a statistic of resampled sample indices (for statistics that refit or re-bin)."""
+    value = float(statistic(np.arange(n)))
+    result = stats.bootstrap([np.arange(n)], statistic, vectorized=False, n_resamples=n_resamples,
+                             confidence_level=CONFIDENCE, method="percentile",
+                             rng=np.random.default_rng(seed))
+    return value, float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def partial_spearman(x: np.ndarray, y: np.ndarray, z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Spearman correlation of x and y given z: the partial correlation of their ranks,
+    (r_xy - r_xz r_yz) / sqrt((1 - r_xz^2) (1 - r_yz^2))."""
+    rx, ry, rz = (stats.rankdata(a, axis=axis) for a in (x, y, z))
+    r_xy, r_xz, r_yz = pearson(rx, ry, axis), pearson(rx, rz, axis), pearson(ry, rz, axis)
+    return (r_xy - r_xz * r_yz) / np.sqrt((1 - r_xz ** 2) * (1 - r_yz ** 2))
