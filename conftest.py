@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from fixtures.cache import default_cache_dir  # noqa: E402
 from fixtures.profiles import PROFILES, Profile, get_profile  # noqa: E402
 from fixtures.zoo import Zoo, build_zoo, resolve_device  # noqa: E402
+from repcore.report.plugin import ClaimsReport, session_header  # noqa: E402
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
@@ -44,6 +45,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"fixture-model cache (default {default_cache_dir()})")
     group.addoption("--report-dir", type=Path, default=Path("reports"),
                     help="where the claims report is written (default reports/)")
+    group.addoption("--no-prebuild", action="store_true",
+                    help="do not train the profile's missing models at session start; tests then "
+                         "train (once, under locks) only the models they use")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Validate the suite's options; on the controller, register the claims report writer."""
+    try:
+        profile = get_profile(config.getoption("--profile"))
+        device = resolve_device(config.getoption("--device"))
+    except (ValueError, RuntimeError) as err:
+        raise pytest.UsageError(str(err)) from err
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(ClaimsReport(config, session_header(config, profile, device)),
+                                      "repcore-claims-report")
 
 
 def _runs_claims(config: pytest.Config) -> bool:
@@ -60,7 +76,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     spec is still guarded by its lock, so a worker never trains what is being trained here.
     """
     config = session.config
-    if hasattr(config, "workerinput") or not _runs_claims(config):
+    if hasattr(config, "workerinput") or config.getoption("--no-prebuild") or not _runs_claims(config):
         return
     profile = get_profile(config.getoption("--profile"))
     device = resolve_device(config.getoption("--device"))

@@ -1,8 +1,12 @@
 """How a claim test ends: it records its verdict for the report, then passes only if supported.
 
 A negative control records its verdict too and fails if it comes out supported: that would mean
-the claim's test cannot tell the claimed effect from its absence.
+the claim's test cannot tell the claimed effect from its absence. Evidence (per-model metrics) and
+figures are recorded the same way; the report is written by the controller at the end of the run.
 """
+
+import re
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +34,40 @@ class ClaimCheck:
             pytest.fail("negative control came out SUPPORTED, so the test does not discriminate: "
                         + verdict.summary(), pytrace=False)
 
+    def evidence(self, model: str, **metrics: float) -> None:
+        """Per-model figures for the report's evidence tables (plain floats)."""
+        self._record("evidence", {"model": model, "metrics": {k: float(v) for k, v in metrics.items()}})
+
 
 @pytest.fixture
 def check(record_property) -> ClaimCheck:
     return ClaimCheck(record_property)
+
+
+@pytest.fixture
+def figure(request, record_property):
+    """``figure(fig, caption)``: save a matplotlib figure under <report-dir>/figures, for the report."""
+    report_dir = Path(request.config.getoption("--report-dir"))
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("claims/")[-1])
+    count = 0
+
+    def save(fig, caption: str) -> None:
+        import matplotlib.pyplot as plt
+        nonlocal count
+        count += 1
+        relative = Path("figures") / f"{stem}-{count}.png"
+        (report_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(report_dir / relative, dpi=90)
+        plt.close(fig)
+        record_property("figure", {"path": relative.as_posix(), "caption": caption})
+
+    return save
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Record the exception type of a failure, so the report tells errors from refutations."""
+    report = yield
+    if call.excinfo is not None and report.when == "call":
+        report.user_properties.append(("exception", call.excinfo.typename))
+    return report

@@ -16,6 +16,8 @@ def test_soft_labels_keep_accuracy(zoo, profile, regularizer, check):
         return a.mean(axis) - b.mean(axis)
 
     correct = [(m.test.predictions == m.test.labels).double().numpy() for m in (reg, hard)]
+    for m, c in zip((reg, hard), correct):
+        check.evidence(m.name, accuracy=c.mean())
     value, low, high = paired_bootstrap_ci(difference, correct)
     check.supported(decide("A1", f"acc({reg.name}) - acc({hard.name})", value, (low, high),
                            -MAX_ACCURACY_LOSS, "above", len(correct[0])))

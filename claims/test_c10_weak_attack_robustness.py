@@ -26,6 +26,8 @@ def test_soft_labels_lower_weak_attack_success(zoo, profile, regularizer, attack
     name = profile.regularized[regularizer]
     reg = attack_outcome(zoo, name, profile.attacks[attack])
     hard = attack_outcome(zoo, "hard", profile.attacks[attack])
+    for model, outcome in ((name, reg), ("hard", hard)):
+        check.evidence(model, **{f"asr_{attack}": outcome.success_rate})
 
     def difference(a, b, axis=-1):
         return a.mean(axis) - b.mean(axis)

@@ -18,6 +18,7 @@ PAIRS = {"PGD^s": "PGD^w", "AA^s": "AA^w"}
 @pytest.mark.parametrize("name", ["hard", "ls", "mixup", "cutmix"])
 def test_strong_attacks_defeat_every_model(zoo, profile, name, attack, check):
     success = attack_outcome(zoo, name, profile.attacks[attack]).success.double().numpy()
+    check.evidence(name, **{f"asr_{attack}": success.mean()})
     value, low, high = paired_bootstrap_ci(lambda s, axis=-1: s.mean(axis), [success])
     check.supported(decide("C11", f"ASR under {attack} ({name})", value, (low, high),
                            MIN_STRONG_ASR, "above", len(success)))

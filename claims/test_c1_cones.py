@@ -11,8 +11,10 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from claims.zoo_views import min_loss_centers
 from repcore.features import head_parameters
-from repcore.geometry import prediction_unchanged_under_scaling
+from repcore.geometry import class_means, prediction_unchanged_under_scaling
+from repcore.report.figures import representation_plane
 from repcore.stats import decide, paired_bootstrap_ci
 
 MIN_SHARE = 0.99
@@ -40,15 +42,26 @@ def test_trained_decision_regions_are_cones(zoo, name, check):
     check.supported(cone_share_verdict(W, b, zoo[name].test.features, name))
 
 
-def test_two_dimensional_bias_free_regions_are_exact_cones(zoo, check):
+def plane_figure(m, title, v_adv=None):
+    W, b = head_parameters(m.model)
+    v, y = m.test.features, m.test.labels
+    return representation_plane(W, b, v, y, min_loss_centers(m), class_means(v, y, W.shape[0]), title, v_adv)
+
+
+def test_two_dimensional_bias_free_regions_are_exact_cones(zoo, check, figure):
     W, b = head_parameters(zoo["bottleneck_nobias"].model)
     assert b is None
+    figure(plane_figure(zoo["bottleneck_nobias"], "2-D bottleneck, no bias"),
+           "2-D representations without bias: decision regions (cones), confidence contours, features "
+           "by class, class means (o), weight directions (arrows), minimal-loss points (x), loss gradients.")
     check.supported(cone_share_verdict(W, b, zoo["bottleneck_nobias"].test.features, "2-D, no bias"))
 
 
-def test_two_dimensional_bias_gives_the_origin_to_argmax_b(zoo, check):
+def test_two_dimensional_bias_gives_the_origin_to_argmax_b(zoo, check, figure):
     """Shrinking every 2-D feature towards the origin ends in the region of class argmax b."""
     W, b = head_parameters(zoo["bottleneck_bias"].model)
+    figure(plane_figure(zoo["bottleneck_bias"], "2-D bottleneck, with bias"),
+           "2-D representations with bias: the class argmax b owns the region around the origin.")
     near_origin = 1e-4 * zoo["bottleneck_bias"].test.features
     owned = ((near_origin @ W.T + b).argmax(1) == b.argmax()).double().numpy()
     value, low, high = paired_bootstrap_ci(lambda x, axis=-1: x.mean(axis), [owned])

@@ -9,7 +9,9 @@ wobble). The negative control is the hard-label recipe retrained with another se
 import numpy as np
 import pytest
 
-from repcore.geometry import mean_square
+from claims.zoo_views import confidence, predicted_alignment
+from repcore.geometry import feature_rms, mean_square, sample_rms
+from repcore.report.figures import rms_vs_cosine
 from repcore.stats import Verdict, decide, paired_bootstrap_ci, spearman
 
 MIN_RELATIVE_SHRINK = 0.10
@@ -30,11 +32,20 @@ def shrinkage_verdict(model, base) -> Verdict:
 
 @pytest.mark.parametrize("regularizer", ["LS", "Mixup", "CutMix"])
 def test_soft_labels_shrink_features(zoo, profile, regularizer, check):
-    check.supported(shrinkage_verdict(zoo[profile.regularized[regularizer]], zoo["hard"]))
+    model, hard = zoo[profile.regularized[regularizer]], zoo["hard"]
+    for m in (model, hard):
+        check.evidence(m.name, rms=feature_rms(m.test.features))
+    check.supported(shrinkage_verdict(model, hard))
 
 
-def test_rms_decreases_as_smoothing_grows(zoo, profile, check):
+def test_rms_decreases_as_smoothing_grows(zoo, profile, check, figure):
     eps = np.array(sorted(profile.ls_sweep))
+    for e in eps:
+        check.evidence(zoo[profile.ls_sweep[e]].name, ls_eps=e, rms=feature_rms(zoo[profile.ls_sweep[e]].test.features))
+    shown = {name: zoo[name] for name in ["hard", *profile.regularized.values()]}
+    figure(rms_vs_cosine({n: (sample_rms(m.test.features).numpy(), predicted_alignment(m).numpy(),
+                              confidence(m).numpy()) for n, m in shown.items()}),
+           "Per-sample RMS of v against cos(v, v_opt,c_hat), coloured by confidence (test split).")
     squares = [mean_square(zoo[profile.ls_sweep[e]].test.features).numpy() for e in eps]
 
     def rho(*ms, axis=-1):

@@ -13,8 +13,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from repcore.calibration import (confidence_and_correct, expected_calibration_error, fit_feature_scale,
-                                 fit_temperature, scaled_feature_logits)
+from repcore.calibration import (confidence_and_correct, ece_curve, expected_calibration_error,
+                                 fit_feature_scale, fit_temperature, scaled_feature_logits)
+from repcore.report.figures import scaling_curves
 from repcore.features import head_parameters
 from repcore.stats import decide, index_bootstrap_ci, paired_bootstrap_ci
 
@@ -52,11 +53,19 @@ def test_fitted_feature_scale_is_the_inverse_temperature(zoo, name, check):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_feature_scaling_calibrates_like_temperature_scaling(zoo, name, check):
+def test_feature_scaling_calibrates_like_temperature_scaling(zoo, name, check, figure):
     m = zoo[name]
     W, b = head_parameters(m.model)
     s = fit_feature_scale(W, b, m.val.features, m.val.labels)
     T = fit_temperature(m.val.logits, m.val.labels)
+    check.evidence(name, s_star=s, T_star=T)
+    values = np.geomspace(0.2, 5, 41)
+    figure(scaling_curves(values,
+                          ece_curve(lambda x: scaled_feature_logits(W, b, m.test.features, x), m.test.labels, values),
+                          ece_curve(lambda x: m.test.logits.double() * x, m.test.labels, values), s, T,
+                          f"{name}: ECE vs scale (test)"),
+           f"{name}: ECE after feature scaling W(s v) + b and after temperature scaling z / T, against s and 1/T; "
+           "vertical lines: s* and 1/T* fitted on the validation split.")
     conf_s, correct_s = confidence_and_correct(scaled_feature_logits(W, b, m.test.features, s), m.test.labels)
     conf_t, correct_t = confidence_and_correct(m.test.logits.double() / T, m.test.labels)
 

@@ -9,7 +9,8 @@ regularizer; ECE(LS) - ECE(hard) below 0; for Mixup and CutMix the signed gap me
 import numpy as np
 import pytest
 
-from repcore.calibration import confidence_and_correct, expected_calibration_error
+from repcore.calibration import confidence_and_correct, expected_calibration_error, signed_gap
+from repcore.report.figures import reliability_diagrams
 from repcore.stats import decide, paired_bootstrap_ci
 
 
@@ -49,7 +50,13 @@ def test_soft_labels_lower_confidence(zoo, profile, regularizer, check):
                            (low, high), 0.0, "below", len(reg.test.labels)))
 
 
-def test_label_smoothing_improves_calibration(zoo, profile, check):
+def test_label_smoothing_improves_calibration(zoo, profile, check, figure):
+    shown = {name: confidence_and_correct(zoo[name].test.logits, zoo[name].test.labels)
+             for name in ["hard", *profile.regularized.values()]}
+    for name, (conf, correct) in shown.items():
+        check.evidence(name, mean_conf=conf.mean(), ece_pct=100 * expected_calibration_error(conf, correct),
+                       signed_gap=signed_gap(conf, correct))
+    figure(reliability_diagrams(shown), "Reliability diagrams (15 equal-width bins, test split).")
     check.supported(ece_verdict(zoo[profile.regularized["LS"]], zoo["hard"]))
 
 

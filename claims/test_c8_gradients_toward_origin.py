@@ -14,8 +14,10 @@ import torch
 
 from claims.zoo_views import true_class_alignment
 from fixtures.evaluations import attack_outcome
+from claims.zoo_views import min_loss_centers
 from repcore.features import head_parameters
-from repcore.geometry import radial_index
+from repcore.geometry import class_means, radial_index
+from repcore.report.figures import representation_plane
 from repcore.stats import decide, independent_bootstrap_ci, paired_bootstrap_ci, spearman
 
 MODELS = ["hard", "ls", "mixup", "cutmix"]
@@ -70,6 +72,23 @@ def test_attacks_move_features_toward_the_origin(zoo, profile, name, attack, che
     value, low, high = paired_bootstrap_ci(_mean, [shrunk])
     check.supported(decide("C8", f"share ||f(x_adv)|| < ||f(x)|| under {attack} ({name})",
                            value, (low, high), 0.5, "above", len(shrunk)))
+
+
+def test_two_dimensional_attacks_move_features_toward_the_origin(zoo, profile, check, figure):
+    m = zoo["bottleneck_nobias"]
+    outcome = attack_outcome(zoo, "bottleneck_nobias", profile.attacks["FGSM"])
+    W, b = head_parameters(m.model)
+    v, y = outcome.clean.features, outcome.clean.labels
+    figure(representation_plane(W, b, v, y, min_loss_centers(m), class_means(v, y, W.shape[0]),
+                                "2-D, no bias: FGSM displacements", outcome.adversarial.features),
+           "2-D representations without bias: FGSM moves features (red arrows) along the loss "
+           "gradients (black), toward the origin for aligned features.")
+    keep = outcome.clean_correct
+    inward = torch.nn.functional.cosine_similarity(
+        outcome.adversarial.features[keep] - v[keep], -v[keep], dim=1).nan_to_num(0.0).numpy()
+    value, low, high = paired_bootstrap_ci(_mean, [inward])
+    check.supported(decide("C8", "mean cos(f(x_adv) - f(x), -f(x)) under FGSM (2-D, no bias)",
+                           value, (low, high), 0.0, "above", len(inward)))
 
 
 def test_control_shuffled_alignment_shows_no_correlation(zoo, check):

@@ -11,6 +11,7 @@ import pytest
 
 from claims.zoo_views import true_class_alignment
 from fixtures.evaluations import attack_outcome
+from repcore.report.figures import asr_by_alignment
 from repcore.stats import decide, index_bootstrap_ci, spearman
 
 N_BINS = 5
@@ -47,8 +48,11 @@ def cos_and_success(zoo, profile, name, attack):
 
 @pytest.mark.parametrize("attack", ["FGSM", "PGD^w", "AA^w"])
 @pytest.mark.parametrize("name", MODELS)
-def test_aligned_samples_resist_attacks(zoo, profile, name, attack, check):
+def test_aligned_samples_resist_attacks(zoo, profile, name, attack, check, figure):
     cos, success = cos_and_success(zoo, profile, name, attack)
+    figure(asr_by_alignment(cos, success, np.quantile(cos, np.linspace(0, 1, N_BINS + 1)), f"{attack}, {name}"),
+           f"{name}, {attack}: histogram of cos(v, v_opt,y) over clean-correct test samples, with the "
+           "attack success rate of each quantile bin (red).")
     check.supported(bin_trend_verdict(cos, success, f"{attack}, {name}"))
 
 

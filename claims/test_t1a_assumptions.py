@@ -21,6 +21,7 @@ MODELS = ["hard", "ls", "mixup", "cutmix"]
 def test_class_weight_norms_are_nearly_equal(zoo, name, check):
     W, _ = head_parameters(zoo[name].model)
     cv = weight_norm_cv(W)
+    check.evidence(name, weight_norm_cv=cv)
     check.supported(decide("T1a", f"CV of ||w_c|| ({name})", cv, (cv, cv), MAX_WEIGHT_NORM_CV,
                            "below", W.shape[0], min_n=2))
 
@@ -35,6 +36,7 @@ def test_bias_is_small_next_to_the_weight_term(zoo, name, check):
         return bias_size / term.mean(axis)
 
     value, low, high = paired_bootstrap_ci(ratio, [weight_term])
+    check.evidence(name, bias_ratio=value)
     check.supported(decide("T1a", f"mean|b| / mean|W v| ({name})", value, (low, high),
                            MAX_BIAS_RATIO, "below", len(weight_term)))
     assert np.isfinite(value)

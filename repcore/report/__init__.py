@@ -1,0 +1,1 @@
+"""The claims report: the document (claims.json), its HTML rendering, figures, and the diff CLI."""

@@ -1,0 +1,80 @@
+"""The claims document (``claims.json``): what ran, per claim, with verdicts, controls, evidence.
+
+Schema: ``schema.json`` beside this file (``SCHEMA_VERSION``). A claim's verdict aggregates its
+criteria: errored if any test errored; refuted if any criterion is refuted; inconclusive if any is
+inconclusive or a negative control came out supported (the test did not discriminate); else
+supported.
+"""
+
+import json
+from pathlib import Path
+
+from repcore.report.claims import CLAIMS
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+OUTCOMES = ("supported", "refuted", "inconclusive", "errored")
+
+
+def criterion_outcome(test: dict) -> str:
+    """A test's outcome as a criterion: its recorded verdict, else what pass/fail says."""
+    if test["outcome"] == "error":
+        return "errored"
+    if test["verdicts"]:
+        outcomes = {v["outcome"] for v in test["verdicts"]}
+        for outcome in ("refuted", "inconclusive"):
+            if outcome in outcomes:
+                return outcome
+        return "supported" if test["outcome"] == "passed" else "errored"
+    return {"passed": "supported", "failed": "refuted"}.get(test["outcome"], "inconclusive")
+
+
+def claim_verdict(tests: list[dict]) -> tuple[str, str]:
+    """(verdict, reason) of one claim from its tests."""
+    criteria = [t for t in tests if not t["controls"] and t["outcome"] != "skipped"]
+    controls = [c for t in tests for c in t["controls"]]
+    outcomes = [criterion_outcome(t) for t in criteria]
+    failed_controls = [c for c in controls if c["outcome"] == "supported"]
+    if "errored" in outcomes or any(t["outcome"] == "error" for t in tests if t["controls"]):
+        return "errored", "a test of this claim raised an error (see its message)"
+    if not criteria:
+        return "inconclusive", "no criterion of this claim ran"
+    if "refuted" in outcomes:
+        return "refuted", f"{outcomes.count('refuted')} of {len(outcomes)} criteria refuted"
+    if failed_controls:
+        return "inconclusive", "a negative control came out supported: the test does not discriminate"
+    if "inconclusive" in outcomes:
+        return "inconclusive", f"{outcomes.count('inconclusive')} of {len(outcomes)} criteria inconclusive"
+    controls_note = f"; {len(controls)} negative control(s) not supported, as required" if controls else ""
+    return "supported", f"all {len(outcomes)} criteria supported{controls_note}"
+
+
+def build_document(tests: list[dict], header: dict) -> dict:
+    """The report document from per-test records (see ``schema.json``), claims in CLAIMS.md order."""
+    claims = []
+    for claim_id, statement in CLAIMS.items():
+        mine = [t for t in tests if t["claim"] == claim_id]
+        if not mine:
+            continue
+        verdict, reason = claim_verdict(mine)
+        evidence: dict[str, dict] = {}
+        for t in mine:
+            for row in t["evidence"]:
+                evidence.setdefault(row["model"], {}).update(row["metrics"])
+        claims.append({
+            "id": claim_id, "statement": statement, "verdict": verdict, "reason": reason,
+            "tests": mine, "evidence": evidence,
+            "figures": [f for t in mine for f in t["figures"]],
+        })
+    counts = {o: sum(c["verdict"] == o for c in claims) for o in OUTCOMES}
+    models: dict[str, dict] = {}
+    for claim in claims:
+        for model, metrics in claim["evidence"].items():
+            models.setdefault(model, {}).update(metrics)
+    return {"schema_version": SCHEMA_VERSION, **header, "counts": counts, "claims": claims,
+            "models": models}
+
+
+def write_document(document: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, sort_keys=False))

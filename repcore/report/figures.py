@@ -1,0 +1,123 @@
+"""The report's figures (matplotlib, Agg). Each function returns a Figure; callers save it."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from repcore.calibration import expected_calibration_error, reliability_bins  # noqa: E402
+
+
+def _panels(n: int, width: float = 3.2, height: float = 3.0) -> tuple[Figure, np.ndarray]:
+    fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False, constrained_layout=True)
+    return fig, axes[0]
+
+
+def reliability_diagrams(models: dict[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
+    """Per model: accuracy per 15-bin confidence bin against the diagonal, ECE in the title."""
+    fig, axes = _panels(len(models))
+    for ax, (name, (conf, correct)) in zip(axes, models.items()):
+        bins = reliability_bins(conf, correct)
+        centers = (bins.edges[:-1] + bins.edges[1:]) / 2
+        width = bins.edges[1] - bins.edges[0]
+        filled = bins.counts > 0
+        ax.bar(centers[filled], bins.accuracy[filled], width=width, edgecolor="k", color="#4c72b0",
+               label="accuracy")
+        ax.bar(centers[filled], (bins.confidence - bins.accuracy)[filled], bottom=bins.accuracy[filled],
+               width=width, color="#dd8452", alpha=0.5, label="gap")
+        ax.plot([0, 1], [0, 1], "k--", lw=1)
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence",
+               title=f"{name}: ECE {100 * expected_calibration_error(conf, correct):.1f}%")
+    axes[0].set_ylabel("accuracy")
+    axes[0].legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def rms_vs_cosine(models: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Figure:
+    """Per model: per-sample RMS against cos(v, v_opt), coloured by confidence."""
+    fig, axes = _panels(len(models))
+    top = max(float(np.quantile(rms, 0.99)) for rms, _, _ in models.values())
+    for ax, (name, (rms, cos, conf)) in zip(axes, models.items()):
+        points = ax.scatter(cos, rms, c=conf, s=4, cmap="viridis", vmin=0, vmax=1)
+        ax.set(xlabel="cos(v, v_opt)", ylim=(0, top * 1.05), title=name)
+    axes[0].set_ylabel("RMS of v")
+    fig.colorbar(points, ax=axes[-1], label="confidence")
+    return fig
+
+
+def asr_by_alignment(cos: np.ndarray, success: np.ndarray, edges: np.ndarray, title: str) -> Figure:
+    """Histogram of cos(v, v_opt,y) with the attack success rate of each quantile bin."""
+    fig, ax = plt.subplots(figsize=(4.2, 3.0), constrained_layout=True)
+    ax.hist(cos, bins=40, color="#bbbbbb")
+    ax.set(xlabel="cos(v, v_opt,y)", ylabel="samples", title=title)
+    idx = np.clip(np.searchsorted(edges, cos, side="right") - 1, 0, len(edges) - 2)
+    asr = [success[idx == i].mean() if (idx == i).any() else np.nan for i in range(len(edges) - 1)]
+    twin = ax.twinx()
+    twin.step(edges, [*asr, asr[-1]], where="post", color="#c44e52", lw=2)
+    twin.set(ylim=(0, 1), ylabel="attack success rate")
+    for edge in edges[1:-1]:
+        ax.axvline(edge, color="k", lw=0.5, ls=":")
+    return fig
+
+
+def scaling_curves(values: np.ndarray, ece_feature: np.ndarray, ece_temperature: np.ndarray,
+                   s_star: float, t_star: float, title: str) -> Figure:
+    """ECE against the feature scale s and against 1/T, with the fitted s* and 1/T* marked."""
+    fig, ax = plt.subplots(figsize=(4.2, 3.0), constrained_layout=True)
+    ax.plot(values, 100 * ece_feature, label="feature scale s")
+    ax.plot(values, 100 * ece_temperature, "--", label="1 / temperature")
+    ax.axvline(s_star, color="C0", lw=0.8)
+    ax.axvline(1 / t_star, color="C1", lw=0.8, ls="--")
+    ax.set(xscale="log", xlabel="s or 1/T", ylabel="ECE (%)", title=title)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def representation_plane(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor, y: torch.Tensor,
+                         min_loss_points: torch.Tensor, means: torch.Tensor, title: str,
+                         v_adv: torch.Tensor | None = None) -> Figure:
+    """A 2-D representation space: decision regions, confidence contours, features by class,
+    class means (o), weight vectors (arrows from the origin), minimal-loss points (x), loss-gradient
+    arrows at a few features, and perturbed features (clean -> adversarial) when given."""
+    fig, ax = plt.subplots(figsize=(5.2, 4.6), constrained_layout=True)
+    k = W.shape[0]
+    span = float(torch.cat([v, min_loss_points]).abs().quantile(0.98)) * 1.3
+    grid = torch.linspace(-span, span, 300)
+    gx, gy = torch.meshgrid(grid, grid, indexing="xy")
+    plane = torch.stack([gx.flatten(), gy.flatten()], 1)
+    logits = plane @ W.T + (b if b is not None else 0)
+    probs = torch.softmax(logits, 1)
+    colours = plt.get_cmap("tab10")
+    ax.imshow(probs.argmax(1).view(300, 300).numpy(), origin="lower", extent=(-span, span, -span, span),
+              cmap=matplotlib.colors.ListedColormap([colours(i % 10) for i in range(k)]), alpha=0.18,
+              vmin=0, vmax=k - 1, interpolation="nearest")
+    contours = ax.contour(gx.numpy(), gy.numpy(), probs.amax(1).view(300, 300).numpy(),
+                          levels=[0.3, 0.5, 0.7, 0.9, 0.99], colors="k", linewidths=0.5)
+    ax.clabel(contours, fontsize=6)
+    shown = torch.arange(len(y))[:600]
+    ax.scatter(v[shown, 0], v[shown, 1], c=[colours(int(c) % 10) for c in y[shown]], s=4)
+    if v_adv is not None:
+        few = shown[:40]
+        ax.quiver(v[few, 0], v[few, 1], (v_adv - v)[few, 0], (v_adv - v)[few, 1], angles="xy",
+                  scale_units="xy", scale=1, color="#c44e52", width=0.004, label="attack displacement")
+    few = shown[:40]
+    p = torch.softmax(v[few] @ W.T + (b if b is not None else 0), 1)
+    grad = (p - torch.nn.functional.one_hot(y[few], k).to(p.dtype)) @ W
+    grad = grad / grad.norm(dim=1, keepdim=True).clamp(min=1e-12) * span * 0.08
+    ax.quiver(v[few, 0], v[few, 1], grad[:, 0], grad[:, 1], angles="xy", scale_units="xy", scale=1,
+              color="k", width=0.003, label="loss gradient")
+    direction = W / W.norm(dim=1, keepdim=True) * span * 0.5
+    for c in range(k):
+        ax.annotate("", xy=direction[c].tolist(), xytext=(0, 0),
+                    arrowprops={"arrowstyle": "->", "color": colours(c % 10), "lw": 1.5})
+    ax.scatter(means[:, 0], means[:, 1], marker="o", s=60, facecolors="none",
+               edgecolors=[colours(c % 10) for c in range(k)], linewidths=2, label="class mean")
+    ax.scatter(min_loss_points[:, 0], min_loss_points[:, 1], marker="x", s=70,
+               c=[colours(c % 10) for c in range(k)], linewidths=2.5, label="minimal-loss point")
+    ax.set(xlim=(-span, span), ylim=(-span, span), title=title, xlabel="v1", ylabel="v2")
+    ax.legend(fontsize=7, loc="lower right")
+    return fig

@@ -1,0 +1,127 @@
+"""The pytest plugin that writes the claims report. It runs where the session ends: the xdist
+controller, or the only process without xdist. Workers send verdicts, evidence and figure paths
+through ``user_properties``; this plugin alone writes ``claims.json`` and ``claims.html``."""
+
+import datetime
+import importlib.metadata
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from repcore.report.claims import claim_of
+from repcore.report.document import build_document, write_document
+from repcore.report.render import render_html
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def git_revision(root: Path) -> str:
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return rev + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+class ClaimsReport:
+    def __init__(self, config: pytest.Config, header: dict):
+        self.config, self.header = config, header
+        self.tests: dict[str, dict] = {}
+        self.start = time.time()
+        self.paths: tuple[Path, Path] | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        claim = claim_of(report.nodeid)
+        if claim is None:
+            return
+        test = self.tests.setdefault(report.nodeid, {
+            "nodeid": report.nodeid, "claim": claim, "outcome": "passed", "message": "",
+            "duration": 0.0, "verdicts": [], "controls": [], "evidence": [], "figures": [],
+            "preconditions": []})
+        test["duration"] = round(test["duration"] + report.duration, 3)
+        if report.when == "call" or report.outcome != "passed":
+            for name, value in report.user_properties:
+                key = {"verdict": "verdicts", "control": "controls", "evidence": "evidence",
+                       "figure": "figures", "precondition": "preconditions"}.get(name)
+                if key and value not in test[key]:
+                    test[key].append(value)
+        if report.skipped:
+            test["outcome"] = "skipped"
+            test["message"] = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        elif report.failed:
+            exception = dict(report.user_properties).get("exception", "")
+            is_error = report.when != "call" or exception not in ("", "AssertionError", "Failed")
+            test["outcome"] = "error" if is_error else "failed"
+            test["message"] = _short(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.tests:
+            return
+        header = {**self.header,
+                  "duration_s": round(time.time() - self.start, 1),
+                  "exit_status": int(exitstatus),
+                  "interrupted": int(exitstatus) == int(pytest.ExitCode.INTERRUPTED),
+                  "partial": bool(self.config.getoption("keyword") or self.config.getoption("markexpr")),
+                  "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+        document = build_document(list(self.tests.values()), header)
+        report_dir = Path(self.config.getoption("--report-dir"))
+        json_path, html_path = report_dir / "claims.json", report_dir / "claims.html"
+        write_document(document, json_path)
+        html_path.write_text(render_html(document, report_dir))
+        self.paths = (json_path, html_path)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.paths is None:
+            return
+        document = build_document(list(self.tests.values()), self.header)
+        tr = terminalreporter
+        tr.section("repcore claims")
+        for claim in document["claims"]:
+            verdicts = [v for t in claim["tests"] for v in t["verdicts"]]
+            deciding = [v for v in verdicts if v["outcome"] == claim["verdict"]] or verdicts
+            first = deciding[0] if deciding else None
+            statistic = f"{first['statistic']} = {first['value']:.4g}" if first else ""
+            tr.write_line(f"{claim['id']:<4} {claim['verdict'].upper():<13} {statistic[:90]}")
+        counts = ", ".join(f"{n} {o}" for o, n in document["counts"].items() if n)
+        tr.write_line(f"claims: {counts}")
+        tr.write_line(f"report: {self.paths[1].resolve()}  (data: {self.paths[0]})")
+
+
+def _short(report: pytest.TestReport) -> str:
+    text = report.longreprtext or ""
+    lines = [line for line in text.splitlines() if line.strip()]
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    return (" ".join(errors) if errors else (lines[-1] if lines else ""))[:2000]
+
+
+def session_header(config: pytest.Config, profile, device: torch.device) -> dict:
+    """Provenance: profile, data, device, seeds, versions, git revision, date."""
+    seeds = sorted({spec.seed for spec in profile.models.values()})
+    from repcore.stats import SEED
+    return {
+        "profile": profile.name, "profile_description": profile.description,
+        "attack_note": profile.attack_note,
+        "attacks": {name: cfg.describe() for name, cfg in profile.attacks.items()},
+        "datasets": sorted({spec.data.name for spec in profile.models.values()}),
+        "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else
+                                 f" ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"),
+        "seeds": {"training": seeds, "bootstrap": SEED, "hypothesis": "derandomized"},
+        "versions": {"python": platform.python_version(), "torch": torch.__version__,
+                     "torchvision": _version("torchvision"), "repcore": _version("repcore"),
+                     "pyautoattack": _version("pyautoattack"), "scipy": _version("scipy")},
+        "git_revision": git_revision(Path(config.rootpath)),
+        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": "pytest " + " ".join(config.invocation_params.args),
+    }

@@ -1,0 +1,134 @@
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from repcore.report import __main__ as report_cli
+from repcore.report.claims import CLAIMS, claim_of
+from repcore.report.document import SCHEMA_PATH, build_document, claim_verdict
+from repcore.report.render import render_html
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADER = {"profile": "smoke", "profile_description": "test", "attack_note": "", "attacks": {},
+          "datasets": ["embedded"], "device": "cpu", "seeds": {"training": [0], "bootstrap": 1},
+          "versions": {"torch": "x", "torchvision": "x", "repcore": "x", "pyautoattack": "x"},
+          "git_revision": "abc", "started": "t0", "finished": "t1", "duration_s": 1.0,
+          "exit_status": 1, "interrupted": False, "partial": False, "command": "pytest claims"}
+
+
+def _verdict(claim, outcome, statistic="s"):
+    return {"claim": claim, "statistic": statistic, "value": 0.5, "ci_low": 0.4, "ci_high": 0.6,
+            "bound": 0.0, "direction": "above", "n": 100, "outcome": outcome, "reason": "r"}
+
+
+def _test(claim, outcome="passed", verdicts=(), controls=(), figures=()):
+    return {"nodeid": f"claims/test_{claim.lower()}_x.py::t{len(verdicts)}{outcome}", "claim": claim,
+            "outcome": outcome, "message": "", "duration": 0.1, "verdicts": list(verdicts),
+            "controls": list(controls), "evidence": [{"model": "hard", "metrics": {"rms": 0.7}}],
+            "figures": list(figures), "preconditions": []}
+
+
+def _document():
+    tests = [_test(cid, verdicts=[_verdict(cid, "supported")]) for cid in CLAIMS]
+    tests.append(_test("C4", controls=[_verdict("C4", "refuted")]))
+    return build_document(tests, HEADER)
+
+
+def test_claim_ids_come_from_module_names():
+    assert claim_of("claims/test_c4_feature_shrinkage.py::test_x[LS]") == "C4"
+    assert claim_of("claims/test_t1a_assumptions.py::test_y") == "T1a"
+    assert claim_of("claims/test_c10_weak.py::t") == "C10" and claim_of("tests/test_zoo.py::t") is None
+
+
+@pytest.mark.parametrize("outcomes, control, expected", [
+    (["supported", "supported"], "refuted", "supported"),
+    (["supported", "refuted"], "refuted", "refuted"),
+    (["supported", "inconclusive"], "refuted", "inconclusive"),
+    (["supported"], "supported", "inconclusive"),
+])
+def test_claim_verdict_aggregates_criteria_and_controls(outcomes, control, expected):
+    tests = [_test("C4", "passed" if o == "supported" else "failed", [_verdict("C4", o)]) for o in outcomes]
+    tests.append(_test("C4", "passed" if control != "supported" else "failed", controls=[_verdict("C4", control)]))
+    assert claim_verdict(tests)[0] == expected
+
+
+def test_an_erroring_test_makes_the_claim_errored():
+    assert claim_verdict([_test("C4", "error")])[0] == "errored"
+
+
+def test_document_validates_against_its_schema_and_keeps_claims_order():
+    document = _document()
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
+    assert [c["id"] for c in document["claims"]] == list(CLAIMS)
+    assert document["counts"]["supported"] == len(CLAIMS) and document["models"]["hard"]["rms"] == 0.7
+
+
+def test_diff_lists_verdict_changes(tmp_path, capsys):
+    a, b = _document(), _document()
+    b["claims"][0]["verdict"] = "refuted"
+    b["claims"][0]["tests"][0]["verdicts"][0]["outcome"] = "refuted"
+    (tmp_path / "a.json").write_text(json.dumps(a))
+    (tmp_path / "b.json").write_text(json.dumps(b))
+    assert report_cli.main(["diff", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 0
+    out = capsys.readouterr().out
+    assert "T1: supported -> refuted" in out and "T1 s: supported -> refuted" in out
+    assert report_cli.main(["diff", str(tmp_path / "a.json"), str(tmp_path / "missing.json")]) == 2
+
+
+def test_html_is_self_contained_and_names_every_claim(tmp_path):
+    html = render_html(_document(), tmp_path)
+    for claim_id in CLAIMS:
+        assert f'id="{claim_id}"' in html
+    assert "http://" not in html.replace("http://www.w3.org", "") and "<script" not in html
+
+
+def test_a_partial_claims_run_writes_a_report_of_what_ran(tmp_path):
+    """pytest claims -n 2 -k T1 --no-prebuild: T1 needs no zoo; only T1 is reported."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "claims", "-n", "2", "-k", "t1 and not t1a", "--no-prebuild",
+         "--report-dir", str(tmp_path), "--cache-dir", str(tmp_path / "cache"), "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    document = json.loads((tmp_path / "claims.json").read_text())
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
+    assert [c["id"] for c in document["claims"]] == ["T1"] and document["partial"]
+    assert document["claims"][0]["verdict"] == "supported"
+    assert "repcore claims" in run.stdout and "claims.html" in run.stdout
+    assert not (tmp_path / "cache").exists()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (apt-get install chromium)")
+def test_report_renders_in_headless_chromium(tmp_path):
+    from PIL import Image
+    import numpy as np
+    import matplotlib.pyplot as plt
+    (tmp_path / "figures").mkdir()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    fig.savefig(tmp_path / "figures" / "f.png")
+    document = _document()
+    document["claims"][0]["figures"] = [{"path": "figures/f.png", "caption": "a line"}]
+    page = tmp_path / "claims.html"
+    page.write_text(render_html(document, tmp_path))
+    profile = tmp_path / "chromium-profile"
+    base = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
+    dom = subprocess.run([*base, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    for claim_id in CLAIMS:
+        assert f'id="{claim_id}"' in dom
+    assert "data:image/png;base64," in dom
+    shot = tmp_path / "shot.png"
+    subprocess.run([*base, "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
+                   capture_output=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)})
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
+    assert pixels.std() > 10, "the screenshot is blank"
