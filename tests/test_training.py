@@ -52,3 +52,17 @@ def test_training_leaves_the_thread_count_as_it_was(tiny_spec):
     before = torch.get_num_threads()
     train_model(replace(tiny_spec, epochs=1), load_dataset(tiny_spec.data, None), CPU)
     assert torch.get_num_threads() == before
+
+
+def test_random_crop_flip_moves_each_sample_within_the_padding():
+    g = torch.Generator().manual_seed(0)
+    x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).view(2, 3, 8, 8)
+    from fixtures.training import random_crop_flip
+    out = random_crop_flip(x, g, pad=2)
+    assert out.shape == x.shape
+    centre = out[:, :, 2:6, 2:6]
+    for i in range(2):
+        found = any(torch.equal(centre[i], x[i, :, r:r + 4, c:c + 4]) or
+                    torch.equal(centre[i], x[i, :, r:r + 4, c:c + 4].flip(2))
+                    for r in range(5) for c in range(5))
+        assert found, "each output must be a (possibly flipped) translate of its own input"
