@@ -15,8 +15,9 @@ import torch  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 from fixtures.cache import default_cache_dir  # noqa: E402
+from fixtures.data import DISPLAY_NAMES  # noqa: E402
 from fixtures.profiles import PROFILES, Profile, get_profile  # noqa: E402
-from fixtures.zoo import Zoo, build_zoo, resolve_device  # noqa: E402
+from fixtures.zoo import BUILD_ERRORS, Zoo, build_zoo, resolve_device  # noqa: E402
 from repcore.report.plugin import ClaimsReport, session_header  # noqa: E402
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -58,8 +59,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except (ValueError, RuntimeError) as err:
         raise pytest.UsageError(str(err)) from err
     if not hasattr(config, "workerinput"):
-        config.pluginmanager.register(ClaimsReport(config, session_header(config, profile, device)),
-                                      "repcore-claims-report")
+        datasets = sorted({DISPLAY_NAMES[spec.data.name] for spec in profile.models.values()})
+        config.pluginmanager.register(
+            ClaimsReport(config, session_header(config, profile, device, datasets)), "repcore-claims-report")
 
 
 def _runs_claims(config: pytest.Config) -> bool:
@@ -83,8 +85,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     capture = config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled():
         jobs = (os.cpu_count() or 1) if device.type == "cpu" else 1
-        build_zoo(profile, config.getoption("--cache-dir") or default_cache_dir(),
-                  config.getoption("--data-root"), device, jobs)
+        try:
+            build_zoo(profile, config.getoption("--cache-dir") or default_cache_dir(),
+                      config.getoption("--data-root"), device, jobs)
+        except BUILD_ERRORS as err:
+            pytest.exit(f"cannot build the {profile.name} zoo: {err}", returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from repcore.calibration import (confidence_and_correct, expected_calibration_er
                                  scaled_feature_logits)
 from repcore.features import head_parameters
 from repcore.geometry import sample_rms
-from repcore.stats import decide, paired_bootstrap_ci, partial_spearman
+from repcore.stats import decide, paired_bootstrap_ci, partial_spearman, per_resample
 
 MIN_UNCHANGED = 0.99
 
@@ -33,12 +33,10 @@ def test_feature_scaling_improves_calibration_of_the_hard_model(zoo, check):
     paired = [*confidence_and_correct(logits, m.test.labels),
               *confidence_and_correct(m.test.logits, m.test.labels)]
 
-    def ece_difference(c1, k1, c0, k0, axis=-1):
-        if c1.ndim == 1:
-            return expected_calibration_error(c1, k1) - expected_calibration_error(c0, k0)
-        return np.array([ece_difference(*rows) for rows in zip(c1, k1, c0, k0)])
+    def ece_difference(c1, k1, c0, k0):
+        return expected_calibration_error(c1, k1) - expected_calibration_error(c0, k0)
 
-    value, low, high = paired_bootstrap_ci(ece_difference, paired, n_resamples=1000)
+    value, low, high = paired_bootstrap_ci(per_resample(ece_difference), paired, n_resamples=1000)
     check.supported(decide("C12", f"ECE(s* v) - ECE(v), hard, s* = {s:.3g}", value, (low, high),
                            0.0, "below", len(paired[0])))
 

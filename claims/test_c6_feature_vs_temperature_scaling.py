@@ -17,7 +17,7 @@ from repcore.calibration import (confidence_and_correct, ece_curve, expected_cal
                                  fit_feature_scale, fit_temperature, scaled_feature_logits)
 from repcore.report.figures import scaling_curves
 from repcore.features import head_parameters
-from repcore.stats import decide, index_bootstrap_ci, paired_bootstrap_ci
+from repcore.stats import decide, index_bootstrap_ci, paired_bootstrap_ci, per_resample
 
 MAX_PRODUCT_DEVIATION = 0.1
 MAX_ECE_GAP = 0.01
@@ -69,12 +69,10 @@ def test_feature_scaling_calibrates_like_temperature_scaling(zoo, name, check, f
     conf_s, correct_s = confidence_and_correct(scaled_feature_logits(W, b, m.test.features, s), m.test.labels)
     conf_t, correct_t = confidence_and_correct(m.test.logits.double() / T, m.test.labels)
 
-    def ece_gap(cs, ks, ct, kt, axis=-1):
-        if cs.ndim == 1:
-            return abs(expected_calibration_error(cs, ks) - expected_calibration_error(ct, kt))
-        return np.array([ece_gap(*rows) for rows in zip(cs, ks, ct, kt)])
+    def ece_gap(cs, ks, ct, kt):
+        return abs(expected_calibration_error(cs, ks) - expected_calibration_error(ct, kt))
 
-    value, low, high = paired_bootstrap_ci(ece_gap, [conf_s, correct_s, conf_t, correct_t],
+    value, low, high = paired_bootstrap_ci(per_resample(ece_gap), [conf_s, correct_s, conf_t, correct_t],
                                            n_resamples=RESAMPLES)
     check.supported(decide("C6", f"|ECE(s*={s:.3g}) - ECE(T*={T:.3g})| ({name})", value, (low, high),
                            MAX_ECE_GAP, "below", len(conf_s)))

@@ -6,21 +6,11 @@ regularizer; ECE(LS) - ECE(hard) below 0; for Mixup and CutMix the signed gap me
 (the second-strongest smoothing of the sweep) smoothed further (the strongest) does not improve ECE.
 """
 
-import numpy as np
 import pytest
 
 from repcore.calibration import confidence_and_correct, expected_calibration_error, signed_gap
 from repcore.report.figures import reliability_diagrams
-from repcore.stats import decide, paired_bootstrap_ci
-
-
-def _rowwise(fn):
-    """Vectorize a statistic of (conf, correct) pairs over scipy's resample axis."""
-    def statistic(*arrays, axis=-1):
-        if arrays[0].ndim == 1:
-            return fn(*arrays)
-        return np.array([fn(*rows) for rows in zip(*arrays)])
-    return statistic
+from repcore.stats import decide, paired_bootstrap_ci, per_resample
 
 
 def _ece_difference(c1, k1, c0, k0):
@@ -33,7 +23,7 @@ def _paired(model, base):
 
 
 def ece_verdict(model, base):
-    value, low, high = paired_bootstrap_ci(_rowwise(_ece_difference), _paired(model, base), n_resamples=1000)
+    value, low, high = paired_bootstrap_ci(per_resample(_ece_difference), _paired(model, base), n_resamples=1000)
     return decide("C7", f"ECE({model.name}) - ECE({base.name})", value, (low, high), 0.0, "below",
                   len(model.test.labels))
 

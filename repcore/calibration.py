@@ -6,6 +6,7 @@ Temperature scaling: p = softmax(z / T). Feature scaling: p = softmax(W (s v) + 
 their scalar by minimizing the NLL on a held-out split (bounded scalar search on log T, log s).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,7 +75,7 @@ def _nll(logits: torch.Tensor, labels: torch.Tensor) -> float:
     return float(torch.nn.functional.cross_entropy(logits.double(), labels))
 
 
-def _fit_log_scalar(nll_of: callable) -> float:
+def _fit_log_scalar(nll_of: Callable[[float], float]) -> float:
     result = optimize.minimize_scalar(lambda log_x: nll_of(float(np.exp(log_x))), bounds=(-5, 5),
                                       method="bounded", options={"xatol": 1e-6})
     return float(np.exp(result.x))
@@ -96,7 +97,7 @@ def fit_feature_scale(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor, 
     return _fit_log_scalar(lambda s: _nll(scaled_feature_logits(W, b, v, s), labels))
 
 
-def ece_curve(logits_of: callable, labels: torch.Tensor, values: np.ndarray) -> np.ndarray:
+def ece_curve(logits_of: Callable[[float], torch.Tensor], labels: torch.Tensor, values: np.ndarray) -> np.ndarray:
     """ECE of ``logits_of(x)`` for each x in ``values`` (e.g. feature scales or 1/T)."""
     return np.array([expected_calibration_error(*confidence_and_correct(logits_of(float(x)), labels))
                      for x in values])

@@ -84,20 +84,35 @@ def decide(claim: str, statistic: str, value: float, ci: tuple[float, float], bo
                    outcome, reason)
 
 
+def _percentile_ci(statistic: Callable, arrays: list[np.ndarray], *, paired: bool, vectorized: bool,
+                   seed: int, n_resamples: int) -> tuple[float, float]:
+    result = stats.bootstrap(arrays, statistic, paired=paired, vectorized=vectorized, axis=-1,
+                             n_resamples=n_resamples, confidence_level=CONFIDENCE,
+                             method="percentile", rng=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
 def paired_bootstrap_ci(statistic: Callable[..., np.ndarray], samples: Sequence[np.ndarray],
                         seed: int = SEED, n_resamples: int = N_RESAMPLES) -> tuple[float, float, float]:
     """(value, low, high): ``statistic(*samples, axis=-1)`` and its percentile bootstrap CI.
 
     All arrays are indexed by the same samples and resampled together (paired). ``statistic``
-    must be vectorized over ``axis``.
+    must be vectorized over ``axis`` (see ``per_resample`` for scalar statistics).
     """
     arrays = [np.asarray(s, dtype=np.float64) for s in samples]
-    value = float(statistic(*arrays, axis=-1))
-    result = stats.bootstrap(arrays, statistic, paired=True, vectorized=True, axis=-1,
-                             n_resamples=n_resamples, confidence_level=CONFIDENCE,
-                             method="percentile", rng=np.random.default_rng(seed))
-    return value, float(result.confidence_interval.low), float(result.confidence_interval.high)
+    low, high = _percentile_ci(statistic, arrays, paired=True, vectorized=True, seed=seed,
+                               n_resamples=n_resamples)
+    return float(statistic(*arrays, axis=-1)), low, high
 
+
+def per_resample(statistic: Callable[..., float]) -> Callable[..., np.ndarray]:
+    """Vectorize a scalar statistic of 1-D arrays over the leading resample axis that
+    ``scipy.stats.bootstrap`` adds (for statistics such as ECE that bin their input)."""
+    def vectorized(*arrays: np.ndarray, axis: int = -1) -> np.ndarray | float:
+        if arrays[0].ndim == 1:
+            return statistic(*arrays)
+        return np.array([statistic(*rows) for rows in zip(*arrays)])
+    return vectorized
 
 def spearman(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
     """Spearman's rho along ``axis`` (Pearson correlation of average ranks), vectorized."""
@@ -117,21 +132,17 @@ def independent_bootstrap_ci(statistic: Callable[..., np.ndarray], samples: Sequ
     """Like ``paired_bootstrap_ci``, but each sample (of its own length) is resampled on its own:
     for statistics of different populations, e.g. attack success over each model's clean-correct set."""
     arrays = [np.asarray(s, dtype=np.float64) for s in samples]
-    value = float(statistic(*arrays, axis=-1))
-    result = stats.bootstrap(arrays, statistic, paired=False, vectorized=True, axis=-1,
-                             n_resamples=n_resamples, confidence_level=CONFIDENCE,
-                             method="percentile", rng=np.random.default_rng(seed))
-    return value, float(result.confidence_interval.low), float(result.confidence_interval.high)
+    low, high = _percentile_ci(statistic, arrays, paired=False, vectorized=True, seed=seed,
+                               n_resamples=n_resamples)
+    return float(statistic(*arrays, axis=-1)), low, high
 
 
 def index_bootstrap_ci(statistic: Callable[[np.ndarray], float], n: int, seed: int = SEED,
                        n_resamples: int = N_RESAMPLES) -> tuple[float, float, float]:
     """Bootstrap a statistic of resampled sample indices (for statistics that refit or re-bin)."""
-    value = float(statistic(np.arange(n)))
-    result = stats.bootstrap([np.arange(n)], statistic, vectorized=False, n_resamples=n_resamples,
-                             confidence_level=CONFIDENCE, method="percentile",
-                             rng=np.random.default_rng(seed))
-    return value, float(result.confidence_interval.low), float(result.confidence_interval.high)
+    low, high = _percentile_ci(statistic, [np.arange(n)], paired=False, vectorized=False, seed=seed,
+                               n_resamples=n_resamples)
+    return float(statistic(np.arange(n))), low, high
 
 
 def partial_spearman(x: np.ndarray, y: np.ndarray, z: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -1,4 +1,7 @@
-"""Shared helpers for the unit tests: a tiny spec that trains in about a second."""
+"""Shared helpers for the unit tests: a tiny spec that trains in about a second, and a harness
+that starts two processes at the same instant."""
+
+import multiprocessing
 
 import pytest
 
@@ -15,3 +18,20 @@ def tiny_spec() -> ModelSpec:
 @pytest.fixture
 def cache_dir(tmp_path):
     return tmp_path / "zoo"
+
+
+@pytest.fixture
+def race():
+    """race(target, *args) -> sorted results: two spawned processes run ``target(*args, barrier,
+    results)``, released together by ``barrier``; each puts one result on ``results``."""
+    def run(target, *args, timeout=300):
+        ctx = multiprocessing.get_context("spawn")
+        barrier, results = ctx.Barrier(2), ctx.Queue()
+        procs = [ctx.Process(target=target, args=(*args, barrier, results)) for _ in range(2)]
+        for p in procs:
+            p.start()
+        outcomes = sorted(results.get(timeout=timeout) for _ in procs)
+        for p in procs:
+            p.join(timeout=60)
+        return outcomes
+    return run

@@ -1,5 +1,5 @@
 import json
-import multiprocessing
+import time
 
 import pytest
 import torch
@@ -60,24 +60,15 @@ def test_valid_artifact_is_loaded_without_building(cache_dir):
     assert not built
 
 
-def _race(cache_dir, key, barrier, results):
-    import time
+def _slow_build():
+    time.sleep(1.0)
+    return {"w": torch.ones(2)}, {}
 
-    def slow_build():
-        time.sleep(1.0)
-        return {"w": torch.ones(2)}, {}
 
+def _build_once(cache_dir, key, barrier, results):
     barrier.wait()
-    results.put(load_or_build(cache_dir, key, slow_build)[2])
+    results.put(load_or_build(cache_dir, key, _slow_build)[2])
 
 
-def test_two_processes_racing_build_once(cache_dir):
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_race, args=(cache_dir, "k1", barrier, results)) for _ in range(2)]
-    for p in procs:
-        p.start()
-    built = sorted(results.get(timeout=120) for _ in procs)
-    for p in procs:
-        p.join(timeout=60)
-    assert built == [False, True]
+def test_two_processes_racing_build_once(cache_dir, race):
+    assert race(_build_once, cache_dir, "k1") == [False, True]

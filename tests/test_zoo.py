@@ -1,4 +1,3 @@
-import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -41,17 +40,8 @@ def _load_in_child(spec, cache_dir, barrier, results):
     results.put(load_or_train("tiny", spec, cache_dir, None, CPU, log=lambda line: None).trained_now)
 
 
-def test_two_processes_racing_for_one_spec_train_it_once(tiny_spec, cache_dir):
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_load_in_child, args=(tiny_spec, cache_dir, barrier, results))
-             for _ in range(2)]
-    for p in procs:
-        p.start()
-    trained = sorted(results.get(timeout=300) for _ in procs)
-    for p in procs:
-        p.join(timeout=60)
-    assert trained == [False, True]
+def test_two_processes_racing_for_one_spec_train_it_once(tiny_spec, cache_dir, race):
+    assert race(_load_in_child, tiny_spec, cache_dir) == [False, True]
 
 
 def test_spec_key_depends_on_every_field():
@@ -108,3 +98,10 @@ def test_cli_reports_a_damaged_artifact_as_invalid(tmp_path, capsys):
     Path(tmp_path, f"{spec.key()}.json").write_text("{")
     cli.main(["list", "--profile", "smoke", "--cache-dir", str(tmp_path)])
     assert "invalid (" in capsys.readouterr().out
+
+
+def test_cli_build_with_missing_real_data_fails_with_one_clear_line(tmp_path, capsys):
+    assert cli.main(["build", "--profile", "cifar10-cpu", "--data-root", str(tmp_path),
+                     "--cache-dir", str(tmp_path / "cache"), "--device", "cpu", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot build the cifar10-cpu zoo" in err and "jpeg_q75_all.npz" in err

@@ -106,15 +106,15 @@ def _short(report: pytest.TestReport) -> str:
     return (" ".join(errors) if errors else (lines[-1] if lines else ""))[:2000]
 
 
-def session_header(config: pytest.Config, profile, device: torch.device) -> dict:
-    """Provenance: profile, data, device, seeds, versions, git revision, date."""
+def session_header(config: pytest.Config, profile, device: torch.device, datasets: list[str]) -> dict:
+    """Provenance: profile, data (display names), device, seeds, versions, git revision, date."""
     seeds = sorted({spec.seed for spec in profile.models.values()})
     from repcore.stats import SEED
     return {
         "profile": profile.name, "profile_description": profile.description,
         "attack_note": profile.attack_note,
         "attacks": {name: cfg.describe() for name, cfg in profile.attacks.items()},
-        "datasets": sorted({spec.data.name for spec in profile.models.values()}),
+        "datasets": datasets,
         "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else
                                  f" ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"),
         "seeds": {"training": seeds, "bootstrap": SEED, "hypothesis": "derandomized"},
