@@ -99,7 +99,7 @@ def profile(pytestconfig: pytest.Config) -> Profile:
 
 @pytest.fixture(scope="session")
 def device(pytestconfig: pytest.Config) -> torch.device:
-    return resolve_device(pytestconfig.getoption("--device"))
+    return resolve_device(pytestconfig.getoption("--device"), os.environ.get("PYTEST_XDIST_WORKER"))
 
 
 @pytest.fixture(scope="session")

@@ -105,3 +105,16 @@ def test_cli_build_with_missing_real_data_fails_with_one_clear_line(tmp_path, ca
                      "--cache-dir", str(tmp_path / "cache"), "--device", "cpu", "--jobs", "1"]) == 2
     err = capsys.readouterr().err
     assert "cannot build the cifar10-cpu zoo" in err and "jpeg_q75_all.npz" in err
+
+
+def test_device_resolution_on_a_cpu_machine(monkeypatch):
+    from fixtures.zoo import resolve_device
+    assert resolve_device("cpu", "gw3").type == "cpu"
+    if not torch.cuda.is_available():
+        assert resolve_device("auto", "gw1").type == "cpu"
+        with pytest.raises(RuntimeError, match="no CUDA device"):
+            resolve_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert resolve_device("cuda", "gw3") == torch.device("cuda", 1)
+    assert resolve_device("cuda", None) == torch.device("cuda")

@@ -1,0 +1,97 @@
+"""Benchmark: training throughput of the zoo's loop (data resident as tensors, batch-level
+augmentation on the training device) against a plain DataLoader loop (per-image torchvision v2
+transforms, collated batches), same model, batch size and augmentation.
+
+    python bench/training_throughput.py [--arch small_cnn] [--images 5000] [--batch 128] [--workers 2]
+
+Prints images/s for each and their ratio.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+from torchvision.transforms import v2  # noqa: E402
+
+from fixtures.data import load_dataset  # noqa: E402
+from fixtures.models import build_model  # noqa: E402
+from fixtures.spec import DataSpec  # noqa: E402
+from fixtures.training import random_crop_flip  # noqa: E402
+
+
+def _step(model, optimizer, images, labels):
+    loss = torch.nn.functional.cross_entropy(model(images), labels)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def resident_loop(model, optimizer, x, y, batch, device) -> float:
+    x, y = x.to(device), y.to(device)
+    generator = torch.Generator().manual_seed(0)
+    start = time.perf_counter()
+    order = torch.randperm(len(y), generator=generator).to(device)
+    for i in range(len(y) // batch):
+        idx = order[i * batch:(i + 1) * batch]
+        _step(model, optimizer, random_crop_flip(x[idx].float() / 255, generator), y[idx])
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return (len(y) // batch) * batch / (time.perf_counter() - start)
+
+
+class _Transformed(TensorDataset):
+    def __init__(self, x, y):
+        super().__init__(x, y)
+        self.transform = v2.Compose([v2.RandomCrop(32, padding=4, padding_mode="reflect"),
+                                     v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32, scale=True)])
+
+    def __getitem__(self, i):
+        image, label = super().__getitem__(i)
+        return self.transform(image), label
+
+
+def dataloader_loop(model, optimizer, x, y, batch, device, workers) -> float:
+    loader = DataLoader(_Transformed(x, y), batch_size=batch, shuffle=True, drop_last=True,
+                        num_workers=workers, pin_memory=device.type == "cuda",
+                        persistent_workers=False)
+    start = time.perf_counter()
+    seen = 0
+    for images, labels in loader:
+        _step(model, optimizer, images.to(device, non_blocking=True), labels.to(device))
+        seen += len(labels)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return seen / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--arch", default="small_cnn")
+    parser.add_argument("--images", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    data = load_dataset(DataSpec("embedded", n_train=args.images, n_val=100, n_test=100), None)
+    rates = {}
+    for name, loop in (("resident tensors", resident_loop), ("DataLoader", dataloader_loop)):
+        torch.manual_seed(0)
+        model = build_model(args.arch, data.num_classes, data.mean, data.std).to(device)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        extra = (args.workers,) if loop is dataloader_loop else ()
+        rates[name] = loop(model, optimizer, data.train.x, data.train.y, args.batch, device, *extra)
+    print(f"one epoch of {args.images} images, {args.arch}, batch {args.batch}, {device}, "
+          f"{torch.get_num_threads()} threads, DataLoader workers {args.workers}")
+    for name, rate in rates.items():
+        print(f"{name:<17} {rate:8.0f} images/s")
+    print(f"ratio             {rates['resident tensors'] / rates['DataLoader']:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
