@@ -10,13 +10,12 @@ Negative control: the radial index paired with shuffled alignments.
 
 import numpy as np
 import pytest
-import torch
 
 from claims.zoo_views import true_class_alignment
 from fixtures.evaluations import attack_outcome
 from claims.zoo_views import min_loss_centers
 from repcore.features import head_parameters
-from repcore.geometry import class_means, radial_index
+from repcore.geometry import class_means, inward_displacement, radial_index
 from repcore.report.figures import representation_plane
 from repcore.stats import decide, independent_bootstrap_ci, paired_bootstrap_ci, spearman
 
@@ -64,7 +63,7 @@ def test_attacks_move_features_toward_the_origin(zoo, profile, name, attack, che
     outcome = attack_outcome(zoo, name, profile.attacks[attack])
     keep = outcome.clean_correct
     v, v_adv = outcome.clean.features[keep], outcome.adversarial.features[keep]
-    inward = torch.nn.functional.cosine_similarity(v_adv - v, -v, dim=1).nan_to_num(0.0).numpy()
+    inward = inward_displacement(v, v_adv).numpy()
     shrunk = (v_adv.norm(dim=1) < v.norm(dim=1)).double().numpy()
     value, low, high = paired_bootstrap_ci(_mean, [inward])
     check.supported(decide("C8", f"mean cos(f(x_adv) - f(x), -f(x)) under {attack} ({name})",
@@ -84,8 +83,7 @@ def test_two_dimensional_attacks_move_features_toward_the_origin(zoo, profile, c
            "2-D representations without bias: FGSM moves features (red arrows) along the loss "
            "gradients (black), toward the origin for aligned features.")
     keep = outcome.clean_correct
-    inward = torch.nn.functional.cosine_similarity(
-        outcome.adversarial.features[keep] - v[keep], -v[keep], dim=1).nan_to_num(0.0).numpy()
+    inward = inward_displacement(v[keep], outcome.adversarial.features[keep]).numpy()
     value, low, high = paired_bootstrap_ci(_mean, [inward])
     check.supported(decide("C8", "mean cos(f(x_adv) - f(x), -f(x)) under FGSM (2-D, no bias)",
                            value, (low, high), 0.0, "above", len(inward)))

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from scipy import optimize
 
+from repcore.features import linear_logits
+
 N_BINS = 15
 
 
@@ -88,8 +90,7 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
 
 def scaled_feature_logits(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor, s: float) -> torch.Tensor:
     """z(s) = W (s v) + b."""
-    z = (s * v.double()) @ W.double().T
-    return z if b is None else z + b.double()
+    return linear_logits(W.double(), None if b is None else b.double(), s * v.double())
 
 
 def fit_feature_scale(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor, labels: torch.Tensor) -> float:

@@ -30,6 +30,12 @@ def final_linear(model: nn.Module) -> nn.Linear:
     return linears[-1]
 
 
+def linear_logits(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor) -> torch.Tensor:
+    """z = W v + b for v of shape (..., d); a bias of None means a bias-free head."""
+    z = v @ W.T
+    return z if b is None else z + b
+
+
 def head_parameters(model: nn.Module) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(W, b) of the head on the CPU, detached; b is None for a bias-free head."""
     head = final_linear(model)

@@ -5,6 +5,7 @@ v is a representation vector (the head's input), z = W v + b the logits, c a cla
 
 import torch
 
+from repcore.features import linear_logits
 from repcore.theory import min_loss_point, smoothed_target
 
 
@@ -29,8 +30,7 @@ def class_centers_min_loss(W: torch.Tensor, b: torch.Tensor | None, eps0: float 
     """
     K = W.shape[0]
     targets = torch.stack([smoothed_target(c, K, eps0) for c in range(K)])
-    bias = b if b is not None else torch.zeros(K)
-    return min_loss_point(W.detach(), bias.detach(), targets).float()
+    return min_loss_point(W.detach(), None if b is None else b.detach(), targets).float()
 
 
 def class_means(v: torch.Tensor, classes: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -48,25 +48,29 @@ def alignment(v: torch.Tensor, centers: torch.Tensor, classes: torch.Tensor) -> 
 def prediction_unchanged_under_scaling(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor,
                                        scales: torch.Tensor) -> torch.Tensor:
     """Per sample: argmax(W (a v) + b) == argmax(W v + b) for every a in ``scales`` (cones)."""
-    bias = b if b is not None else torch.zeros(W.shape[0])
-    base = (v @ W.T + bias).argmax(1)
-    scaled = (scales.view(-1, 1, 1) * v) @ W.T + bias
+    base = linear_logits(W, b, v).argmax(1)
+    scaled = linear_logits(W, b, scales.view(-1, 1, 1) * v)
     return (scaled.argmax(2) == base).all(0)
 
 
 def confidence_along_rays(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor,
                           scales: torch.Tensor) -> torch.Tensor:
     """conf(a v) = max_k softmax(W (a v) + b)_k for each a in ``scales``: S x N."""
-    bias = b if b is not None else torch.zeros(W.shape[0])
-    return torch.softmax((scales.view(-1, 1, 1) * v) @ W.T + bias, dim=2).amax(2)
+    return torch.softmax(linear_logits(W, b, scales.view(-1, 1, 1) * v), dim=2).amax(2)
+
+
+def loss_gradient(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """grad_v CE(W v + b, y) = W^T (softmax(W v + b) - e_y) per sample (N x d)."""
+    p = torch.softmax(linear_logits(W, b, v), dim=1)
+    return (p - torch.nn.functional.one_hot(y, W.shape[0]).to(p.dtype)) @ W
 
 
 def radial_index(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """cos(grad_v CE(W v + b, y), -v) per sample; 1 means the loss gradient points at the origin.
+    """cos(grad_v CE(W v + b, y), -v) per sample; 1 means the loss gradient points at the origin."""
+    return torch.nn.functional.cosine_similarity(loss_gradient(W, b, v, y), -v, dim=1)
 
-    grad_v CE = W^T (softmax(W v + b) - e_y).
-    """
-    bias = b if b is not None else torch.zeros(W.shape[0])
-    p = torch.softmax(v @ W.T + bias, dim=1)
-    grad = (p - torch.nn.functional.one_hot(y, W.shape[0]).to(p.dtype)) @ W
-    return torch.nn.functional.cosine_similarity(grad, -v, dim=1)
+
+def inward_displacement(v: torch.Tensor, v_adv: torch.Tensor) -> torch.Tensor:
+    """cos(f(x_adv) - f(x), -f(x)) per sample: 1 when an attack moves v straight toward the origin
+    (0 where it does not move v at all)."""
+    return torch.nn.functional.cosine_similarity(v_adv - v, -v, dim=1).nan_to_num(0.0)

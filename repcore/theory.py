@@ -32,7 +32,7 @@ def cross_entropy(f: torch.Tensor, W: torch.Tensor, b: torch.Tensor, t: torch.Te
     return -(t * torch.log_softmax(f @ W.T + b, dim=-1)).sum(-1)
 
 
-def min_loss_point(W: torch.Tensor, b: torch.Tensor, targets: torch.Tensor,
+def min_loss_point(W: torch.Tensor, b: torch.Tensor | None, targets: torch.Tensor,
                    max_iter: int = 500, tol: float = 1e-12) -> torch.Tensor:
     """argmin_f CE(softmax(W f + b), t) for each row t of ``targets`` (M x K) -> M x d, float64.
 

@@ -47,3 +47,9 @@ def test_min_loss_centers_reach_the_reference_target():
     centers = geometry.class_centers_min_loss(W, b, eps0=0.1)
     p = torch.softmax(centers @ W.T + b, dim=1)
     assert torch.allclose(p.diagonal(), torch.full((3,), 0.9 + 0.1 / 3), atol=1e-4)
+
+
+def test_inward_displacement_is_one_toward_the_origin_and_zero_without_movement():
+    v = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    v_adv = torch.tensor([[1.0, 0.0], [0.0, 3.0], [1.0, 1.0]])
+    assert torch.allclose(geometry.inward_displacement(v, v_adv), torch.tensor([1.0, -1.0, 0.0]))

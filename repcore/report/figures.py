@@ -10,6 +10,8 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from repcore.calibration import expected_calibration_error, reliability_bins  # noqa: E402
+from repcore.features import linear_logits  # noqa: E402
+from repcore.geometry import loss_gradient  # noqa: E402
 
 
 def _panels(n: int, width: float = 3.2, height: float = 3.0) -> tuple[Figure, np.ndarray]:
@@ -89,8 +91,7 @@ def representation_plane(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tenso
     grid = torch.linspace(-span, span, 300)
     gx, gy = torch.meshgrid(grid, grid, indexing="xy")
     plane = torch.stack([gx.flatten(), gy.flatten()], 1)
-    logits = plane @ W.T + (b if b is not None else 0)
-    probs = torch.softmax(logits, 1)
+    probs = torch.softmax(linear_logits(W, b, plane), 1)
     colours = plt.get_cmap("tab10")
     ax.imshow(probs.argmax(1).view(300, 300).numpy(), origin="lower", extent=(-span, span, -span, span),
               cmap=matplotlib.colors.ListedColormap([colours(i % 10) for i in range(k)]), alpha=0.18,
@@ -105,8 +106,7 @@ def representation_plane(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tenso
         ax.quiver(v[few, 0], v[few, 1], (v_adv - v)[few, 0], (v_adv - v)[few, 1], angles="xy",
                   scale_units="xy", scale=1, color="#c44e52", width=0.004, label="attack displacement")
     few = shown[:40]
-    p = torch.softmax(v[few] @ W.T + (b if b is not None else 0), 1)
-    grad = (p - torch.nn.functional.one_hot(y[few], k).to(p.dtype)) @ W
+    grad = loss_gradient(W, b, v[few], y[few])
     grad = grad / grad.norm(dim=1, keepdim=True).clamp(min=1e-12) * span * 0.08
     ax.quiver(v[few, 0], v[few, 1], grad[:, 0], grad[:, 1], angles="xy", scale_units="xy", scale=1,
               color="k", width=0.003, label="loss gradient")

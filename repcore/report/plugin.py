@@ -41,6 +41,7 @@ class ClaimsReport:
         self.tests: dict[str, dict] = {}
         self.start = time.time()
         self.paths: tuple[Path, Path] | None = None
+        self.document: dict | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         claim = claim_of(report.nodeid)
@@ -75,7 +76,7 @@ class ClaimsReport:
                   "interrupted": int(exitstatus) == int(pytest.ExitCode.INTERRUPTED),
                   "partial": bool(self.config.getoption("keyword") or self.config.getoption("markexpr")),
                   "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
-        document = build_document(list(self.tests.values()), header)
+        document = self.document = build_document(list(self.tests.values()), header)
         report_dir = Path(self.config.getoption("--report-dir"))
         json_path, html_path = report_dir / "claims.json", report_dir / "claims.html"
         write_document(document, json_path)
@@ -85,7 +86,7 @@ class ClaimsReport:
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.paths is None:
             return
-        document = build_document(list(self.tests.values()), self.header)
+        document = self.document
         tr = terminalreporter
         tr.section("repcore claims")
         for claim in document["claims"]:
