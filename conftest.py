@@ -38,6 +38,10 @@ else:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("repcore")
     group.addoption("--profile", default="smoke", help=f"zoo profile: {', '.join(PROFILES)} (default smoke)")
+    group.addoption("--seeds", default=None,
+                    help="training seeds, e.g. 0,1,2 (default: the profile's); verdicts aggregate over them")
+    group.addoption("--settings", default=None,
+                    help="comma-separated subset of the profile's settings, e.g. resnet18-cifar10")
     group.addoption("--device", default="auto", choices=("auto", "cpu", "cuda"),
                     help="where models run (default: auto, CUDA when available)")
     group.addoption("--data-root", type=Path, default=None,
@@ -51,10 +55,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "train (once, under locks) only the models they use")
 
 
+def selected_profile(config: pytest.Config) -> Profile:
+    """The --profile, with --seeds and --settings applied."""
+    return get_profile(config.getoption("--profile"), config.getoption("--seeds"),
+                       config.getoption("--settings"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Validate the suite's options; on the controller, register the claims report writer."""
     try:
-        profile = get_profile(config.getoption("--profile"))
+        profile = selected_profile(config)
         device = resolve_device(config.getoption("--device"))
     except (ValueError, RuntimeError) as err:
         raise pytest.UsageError(str(err)) from err
@@ -80,11 +90,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if hasattr(config, "workerinput") or config.getoption("--no-prebuild") or not _runs_claims(config):
         return
-    profile = get_profile(config.getoption("--profile"))
+    profile = selected_profile(config)
     device = resolve_device(config.getoption("--device"))
     capture = config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled():
-        jobs = (os.cpu_count() or 1) if device.type == "cpu" else 1
+        jobs = (os.cpu_count() or 1) if device.type == "cpu" else torch.cuda.device_count()
         try:
             build_zoo(profile, config.getoption("--cache-dir") or default_cache_dir(),
                       config.getoption("--data-root"), device, jobs)
@@ -92,9 +102,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             pytest.exit(f"cannot build the {profile.name} zoo: {err}", returncode=pytest.ExitCode.USAGE_ERROR)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that uses the zoo runs once per replicate (setting x seed) of a replicated profile."""
+    if "zoo" in metafunc.fixturenames:
+        profile = selected_profile(metafunc.config)
+        if profile.replicated:
+            labels = [r.label for r in profile.replicates]
+            metafunc.parametrize("zoo", labels, indirect=True, ids=labels, scope="session")
+
+
 @pytest.fixture(scope="session")
 def profile(pytestconfig: pytest.Config) -> Profile:
-    return get_profile(pytestconfig.getoption("--profile"))
+    return selected_profile(pytestconfig)
 
 
 @pytest.fixture(scope="session")
@@ -103,7 +122,12 @@ def device(pytestconfig: pytest.Config) -> torch.device:
 
 
 @pytest.fixture(scope="session")
-def zoo(pytestconfig: pytest.Config, profile: Profile, device: torch.device) -> Zoo:
-    """The profile's trained models with cached val/test representations, loaded on first use."""
-    return Zoo(profile, pytestconfig.getoption("--cache-dir") or default_cache_dir(),
+def zoo(request: pytest.FixtureRequest, pytestconfig: pytest.Config, profile: Profile,
+        device: torch.device) -> Zoo:
+    """One replicate's trained models with cached val/test representations, loaded on first use:
+    the profile's only replicate, or this test's parameter. Session-scoped and parametrized, so
+    pytest runs a replicate's tests together and holds one replicate's models at a time."""
+    label = getattr(request, "param", profile.replicates[0].label)
+    replicate = next(r for r in profile.replicates if r.label == label)
+    return Zoo(profile, replicate, pytestconfig.getoption("--cache-dir") or default_cache_dir(),
                pytestconfig.getoption("--data-root"), device)

@@ -23,9 +23,10 @@ from fixtures.zoo import Zoo, build_zoo  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", default="smoke")
+    parser.add_argument("--seeds", default=None, help="training seeds, e.g. 0,1,2")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
-    profile = get_profile(args.profile)
+    profile = get_profile(args.profile, args.seeds)
     device = torch.device("cpu")
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp)
@@ -33,14 +34,15 @@ def main() -> None:
         build_zoo(profile, cache, None, device, args.jobs)
         cold = time.perf_counter() - start
         start = time.perf_counter()
-        zoo = Zoo(profile, cache, None, device, log=lambda line: None)
-        models = [zoo[name] for name in profile.models]
+        zoos = [Zoo(profile, r, cache, None, device, log=lambda line: None) for r in profile.replicates]
+        models = {profile.model_name(zoo.replicate, role): zoo[role]
+                  for zoo in zoos for role in zoo.replicate.models}
         warm = time.perf_counter() - start
     print(f"profile {profile.name}: {len(models)} models, {args.jobs} jobs, {os.cpu_count()} cores")
     print(f"cold build: {cold:.1f} s")
     print(f"warm load of every model (weights + cached representations, verified): {warm:.2f} s")
-    for m in models:
-        print(f"  {m.name:<18} test accuracy {m.test_accuracy:.1%}  "
+    for name, m in models.items():
+        print(f"  {name:<18} test accuracy {m.test_accuracy:.1%}  "
               f"train {m.meta['metrics']['train_seconds']:.0f} s")
 
 

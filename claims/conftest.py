@@ -44,16 +44,35 @@ def check(record_property) -> ClaimCheck:
     return ClaimCheck(record_property)
 
 
+def replicate_of(node: pytest.Item) -> str | None:
+    """The replicate label a test runs on in a replicated profile (its ``zoo`` parameter)."""
+    callspec = getattr(node, "callspec", None)
+    return callspec.params.get("zoo") if callspec else None
+
+
+@pytest.fixture(autouse=True)
+def record_replicate(request, record_property) -> None:
+    """Tell the report which replicate this test's verdicts belong to."""
+    replicate = replicate_of(request.node)
+    if replicate:
+        record_property("replicate", replicate)
+
+
 @pytest.fixture
-def figure(request, record_property):
-    """``figure(fig, caption)``: save a matplotlib figure under <report-dir>/figures, for the report."""
+def figure(request, record_property, profile):
+    """``figure(fig, caption)``: save a matplotlib figure under <report-dir>/figures, for the report.
+    A replicated run keeps the figures of its first replicate only (one set, not one per seed)."""
     report_dir = Path(request.config.getoption("--report-dir"))
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("claims/")[-1])
+    shown = replicate_of(request.node) in (None, profile.replicates[0].label)
     count = 0
 
     def save(fig, caption: str) -> None:
         import matplotlib.pyplot as plt
         nonlocal count
+        if not shown:
+            plt.close(fig)
+            return
         count += 1
         relative = Path("figures") / f"{stem}-{count}.png"
         (report_dir / relative).parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ import pytest
 
 from repcore.report import __main__ as report_cli
 from repcore.report.claims import CLAIMS, claim_of
-from repcore.report.document import SCHEMA_PATH, build_document, claim_verdict
+from repcore.report.document import SCHEMA_PATH, build_document, claim_verdict, replicated_verdict
 from repcore.report.render import render_html
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,11 +26,11 @@ def _verdict(claim, outcome, statistic="s"):
             "bound": 0.0, "direction": "above", "n": 100, "outcome": outcome, "reason": "r"}
 
 
-def _test(claim, outcome="passed", verdicts=(), controls=(), figures=()):
-    return {"nodeid": f"claims/test_{claim.lower()}_x.py::t{len(verdicts)}{outcome}", "claim": claim,
-            "outcome": outcome, "message": "", "duration": 0.1, "verdicts": list(verdicts),
+def _test(claim, outcome="passed", verdicts=(), controls=(), figures=(), replicate=None):
+    return {"nodeid": f"claims/test_{claim.lower()}_x.py::t{len(verdicts)}{outcome}[{replicate}]",
+            "claim": claim, "outcome": outcome, "message": "", "duration": 0.1, "verdicts": list(verdicts),
             "controls": list(controls), "evidence": [{"model": "hard", "metrics": {"rms": 0.7}}],
-            "figures": list(figures), "preconditions": []}
+            "figures": list(figures), "preconditions": [], "replicate": replicate}
 
 
 def _document():
@@ -59,6 +59,52 @@ def test_claim_verdict_aggregates_criteria_and_controls(outcomes, control, expec
 
 def test_an_erroring_test_makes_the_claim_errored():
     assert claim_verdict([_test("C4", "error")])[0] == "errored"
+
+
+@pytest.mark.parametrize("outcomes, expected", [
+    (["supported"] * 3, "supported"),
+    (["supported", "supported", "inconclusive"], "inconclusive"),
+    (["supported", "supported", "refuted"], "inconclusive"),
+    (["supported", "refuted", "refuted"], "refuted"),
+    (["refuted", "inconclusive"], "inconclusive"),
+    (["supported", "errored", "supported"], "errored"),
+])
+def test_replicated_claims_need_every_replicate_to_be_supported(outcomes, expected):
+    verdict, reason = replicated_verdict({f"s{i}": (o, "") for i, o in enumerate(outcomes)})
+    assert verdict == expected and str(len(outcomes)) in reason
+
+
+def _replicated_tests(outcomes_by_replicate):
+    tests = [_test("T1", verdicts=[_verdict("T1", "supported")])]  # uses no zoo: counts in every replicate
+    for label, outcome in outcomes_by_replicate.items():
+        tests.append(_test("C4", "passed" if outcome == "supported" else "failed",
+                           [_verdict("C4", outcome)], replicate=label))
+        tests.append(_test("C4", controls=[_verdict("C4", "refuted", "c")], replicate=label))
+    return tests
+
+
+def test_a_replicated_document_decides_per_replicate_then_over_replicates():
+    document = build_document(_replicated_tests({"a-s0": "supported", "a-s1": "refuted", "a-s2": "refuted"}),
+                              {**HEADER, "replicates": ["a-s0", "a-s1", "a-s2"]})
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
+    c4 = next(c for c in document["claims"] if c["id"] == "C4")
+    assert c4["verdict"] == "refuted" and "2 of 3 replicates" in c4["reason"]
+    assert [(r["label"], r["verdict"]) for r in c4["replicates"]] == [
+        ("a-s0", "supported"), ("a-s1", "refuted"), ("a-s2", "refuted")]
+    assert set(c4["evidence"]) == {"hard@a-s0", "hard@a-s1", "hard@a-s2"}
+    html = render_html(document, Path("."))
+    assert "a-s1" in html and "supported only if supported in every replicate" in html
+
+
+def test_diff_tells_replicates_apart(tmp_path, capsys):
+    a = build_document(_replicated_tests({"s0": "supported", "s1": "supported"}), HEADER)
+    b = build_document(_replicated_tests({"s0": "supported", "s1": "refuted"}), HEADER)
+    (tmp_path / "a.json").write_text(json.dumps(a))
+    (tmp_path / "b.json").write_text(json.dumps(b))
+    report_cli.main(["diff", str(tmp_path / "a.json"), str(tmp_path / "b.json")])
+    out = capsys.readouterr().out
+    assert "C4: supported -> inconclusive" in out and "C4 s [s1]: supported -> refuted" in out
+    assert "[s0]" not in out
 
 
 def test_document_validates_against_its_schema_and_keeps_claims_order():

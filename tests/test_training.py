@@ -66,3 +66,10 @@ def test_random_crop_flip_moves_each_sample_within_the_padding():
                     torch.equal(centre[i], x[i, :, r:r + 4, c:c + 4].flip(2))
                     for r in range(5) for c in range(5))
         assert found, "each output must be a (possibly flipped) translate of its own input"
+
+
+def test_a_batch_that_does_not_split_over_the_processes_is_a_clear_error(tiny_spec, monkeypatch):
+    from fixtures import training
+    monkeypatch.setattr(training, "rank_and_world", lambda: (0, 3))
+    with pytest.raises(ValueError, match="batch size 32 does not split over 3 processes"):
+        train_model(tiny_spec, load_dataset(tiny_spec.data, None), CPU)

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,10 +10,11 @@ from fixtures.cache import artifact_paths
 from fixtures.data import DataNotFoundError, load_dataset
 from fixtures.profiles import get_profile
 from fixtures.spec import DataSpec, ModelSpec
-from fixtures.zoo import load_or_train
+from fixtures.zoo import load_or_train, training_devices, unique_models
 from repcore.features import representations
 
 CPU = torch.device("cpu")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_loaded_model_reproduces_its_cached_outputs(tiny_spec, cache_dir):
@@ -69,6 +72,70 @@ def test_smoke_profile_has_every_role():
     assert set(profile.regularized) == {"LS", "Mixup", "CutMix"}
     assert sorted(profile.ls_sweep) == [0.0, 0.05, 0.1, 0.2, 0.3]
     assert profile.models["bottleneck_nobias"].head_bias is False
+
+
+def test_paper_profile_crosses_architectures_datasets_and_three_seeds():
+    profile = get_profile("paper")
+    assert profile.replicated and len(profile.replicates) == 18
+    assert {(r.models["hard"].arch, r.models["hard"].data.name, r.seed) for r in profile.replicates} == {
+        (a, d, s) for a in ("resnet18", "resnet50", "mobilenet_v2") for d in ("cifar10", "cifar100")
+        for s in (0, 1, 2)}
+    first = profile.replicates[0]
+    assert first.label == "resnet18-cifar10-s0"
+    assert all(spec.seed == 0 for role, spec in first.models.items() if role != "hard_seed1")
+    assert profile.model_name(first, "ls") == "ls@resnet18-cifar10-s0"
+
+
+def test_a_single_replicate_keeps_plain_role_names():
+    profile = get_profile("smoke")
+    assert not profile.replicated and profile.model_name(profile.replicates[0], "ls") == "ls"
+    assert get_profile("smoke", seeds="0,1").replicated
+
+
+def test_profile_selection_names_bad_input():
+    assert [r.label for r in get_profile("paper", "4", "resnet50-cifar100").replicates] == ["resnet50-cifar100-s4"]
+    with pytest.raises(ValueError, match="no setting 'vgg-cifar10'; it has resnet18-cifar10"):
+        get_profile("paper", settings="vgg-cifar10")
+    with pytest.raises(ValueError, match="comma-separated integers"):
+        get_profile("smoke", seeds="zero")
+    with pytest.raises(ValueError, match="repeat"):
+        get_profile("smoke", seeds="1,1")
+
+
+def test_replicates_share_the_specs_they_have_in_common():
+    """hard_seed1 of seed s is hard of seed s + 1: built once."""
+    profile = get_profile("smoke", seeds="0,1")
+    assert profile.models["hard_seed1@small_cnn-embedded-s0"] == profile.models["hard@small_cnn-embedded-s1"]
+    unique = unique_models(profile)
+    assert len(unique) == len(profile.models) - 1 and "hard@small_cnn-embedded-s1" not in unique
+    with pytest.raises(KeyError, match="no model 'hard'"):
+        unique_models(profile, ["hard"])
+
+
+def test_training_processes_get_one_device_each(monkeypatch):
+    assert training_devices(CPU, 3) == ["cpu"] * 3
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    assert training_devices(torch.device("cuda"), 8) == ["cuda:0", "cuda:1", "cuda:2", "cuda:3"]
+    assert training_devices(torch.device("cuda"), 2) == ["cuda:0", "cuda:1"]
+    assert training_devices(torch.device("cuda", 1), 2) == ["cuda:1", "cuda:1"]
+
+
+def test_replicated_claims_run_once_per_replicate():
+    """Collected (not run) on the paper profile: each zoo test once per replicate, T1 once."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "claims", "--collect-only", "-q", "--no-prebuild",
+         "--profile", "paper", "--settings", "resnet18-cifar10,mobilenet_v2-cifar100", "-p", "no:cacheprovider"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    ids = [line for line in run.stdout.splitlines() if line.startswith("claims/")]
+    per_replicate = {label: [i for i in ids if f"[{label}]" in i or f"[{label}-" in i] for label in
+                     [f"{s}-s{seed}" for s in ("resnet18-cifar10", "mobilenet_v2-cifar100") for seed in (0, 1, 2)]}
+    counts = {len(v) for v in per_replicate.values()}
+    assert len(counts) == 1 and counts.pop() > 50
+    assert not [i for i in ids if "test_t1_" in i and "-s0" in i] and [i for i in ids if "test_t1_" in i]
+    bad = subprocess.run([sys.executable, "-m", "pytest", "claims", "--collect-only", "-q", "--seeds", "x"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 4 and "seeds must be comma-separated integers" in bad.stderr
 
 
 @pytest.mark.parametrize("name, folder", [("cifar10", "cifar-10-batches-py"),

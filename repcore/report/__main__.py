@@ -6,6 +6,12 @@ import sys
 from pathlib import Path
 
 
+def _criteria(claim: dict) -> dict[tuple[str, str], str]:
+    """{(replicate, statistic): outcome} of a claim's verdicts and controls."""
+    return {(t.get("replicate") or "", v["statistic"]): v["outcome"]
+            for t in claim["tests"] for v in t["verdicts"] + t["controls"]}
+
+
 def diff(a: dict, b: dict) -> list[str]:
     """One line per claim or criterion whose verdict differs (or that ran in only one report)."""
     lines = []
@@ -19,11 +25,12 @@ def diff(a: dict, b: dict) -> list[str]:
             continue
         if ca["verdict"] != cb["verdict"]:
             lines.append(f"{cid}: {ca['verdict']} -> {cb['verdict']}")
-        stats_a = {v["statistic"]: v["outcome"] for t in ca["tests"] for v in t["verdicts"] + t["controls"]}
-        stats_b = {v["statistic"]: v["outcome"] for t in cb["tests"] for v in t["verdicts"] + t["controls"]}
-        for statistic in sorted(set(stats_a) & set(stats_b)):
-            if stats_a[statistic] != stats_b[statistic]:
-                lines.append(f"  {cid} {statistic}: {stats_a[statistic]} -> {stats_b[statistic]}")
+        stats_a, stats_b = _criteria(ca), _criteria(cb)
+        for replicate, statistic in sorted(set(stats_a) & set(stats_b)):
+            a_out, b_out = stats_a[replicate, statistic], stats_b[replicate, statistic]
+            if a_out != b_out:
+                where = f" [{replicate}]" if replicate else ""
+                lines.append(f"  {cid} {statistic}{where}: {a_out} -> {b_out}")
     return lines
 
 

@@ -1,9 +1,11 @@
 """The claims document (``claims.json``): what ran, per claim, with verdicts, controls, evidence.
 
-Schema: ``schema.json`` beside this file (``SCHEMA_VERSION``). A claim's verdict aggregates its
-criteria: errored if any test errored; refuted if any criterion is refuted; inconclusive if any is
-inconclusive or a negative control came out supported (the test did not discriminate); else
-supported.
+Schema: ``schema.json`` beside this file (``SCHEMA_VERSION``). Within one replicate a claim's
+verdict aggregates its criteria: errored if any test errored; refuted if any criterion is refuted;
+inconclusive if any is inconclusive or a negative control came out supported (the test did not
+discriminate); else supported. A replicated run (settings x seeds) decides the claim in each
+replicate, then over replicates: supported only if supported in every one, refuted if refuted in
+more than half, errored if any errored, else inconclusive (the effect depends on seed or setting).
 """
 
 import json
@@ -49,6 +51,38 @@ def claim_verdict(tests: list[dict]) -> tuple[str, str]:
     return "supported", f"all {len(outcomes)} criteria supported{controls_note}"
 
 
+def replicated_verdict(per_replicate: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    """(verdict, reason) of a claim over replicates, from its verdict in each."""
+    outcomes = [verdict for verdict, _ in per_replicate.values()]
+    n = len(outcomes)
+    tally = ", ".join(f"{outcomes.count(o)} {o}" for o in OUTCOMES if o in outcomes)
+    if "errored" in outcomes:
+        return "errored", f"errored in {outcomes.count('errored')} of {n} replicates ({tally})"
+    if outcomes.count("supported") == n:
+        return "supported", f"supported in all {n} replicates"
+    if outcomes.count("refuted") * 2 > n:
+        return "refuted", f"refuted in {outcomes.count('refuted')} of {n} replicates ({tally})"
+    return "inconclusive", (f"{tally} of {n} replicates; supported needs all {n}, "
+                            f"refuted more than {n // 2}")
+
+
+def _decide_claim(tests: list[dict]) -> tuple[str, str, list[dict]]:
+    """(verdict, reason, per-replicate verdicts) of one claim. Tests outside any replicate (those
+    that use no zoo model) count in every replicate."""
+    labels = list(dict.fromkeys(t["replicate"] for t in tests if t.get("replicate")))
+    if not labels:
+        return (*claim_verdict(tests), [])
+    shared = [t for t in tests if not t.get("replicate")]
+    per = {label: claim_verdict([*shared, *(t for t in tests if t.get("replicate") == label)])
+           for label in labels}
+    rows = [{"label": label, "verdict": v, "reason": r} for label, (v, r) in per.items()]
+    return (*replicated_verdict(per), rows)
+
+
+def _model_key(model: str, test: dict) -> str:
+    return f"{model}@{test['replicate']}" if test.get("replicate") else model
+
+
 def build_document(tests: list[dict], header: dict) -> dict:
     """The report document from per-test records (see ``schema.json``), claims in CLAIMS.md order."""
     claims = []
@@ -56,14 +90,14 @@ def build_document(tests: list[dict], header: dict) -> dict:
         mine = [t for t in tests if t["claim"] == claim_id]
         if not mine:
             continue
-        verdict, reason = claim_verdict(mine)
+        verdict, reason, replicates = _decide_claim(mine)
         evidence: dict[str, dict] = {}
         for t in mine:
             for row in t["evidence"]:
-                evidence.setdefault(row["model"], {}).update(row["metrics"])
+                evidence.setdefault(_model_key(row["model"], t), {}).update(row["metrics"])
         claims.append({
             "id": claim_id, "statement": statement, "verdict": verdict, "reason": reason,
-            "tests": mine, "evidence": evidence,
+            "tests": mine, "evidence": evidence, "replicates": replicates,
             "figures": [f for t in mine for f in t["figures"]],
         })
     counts = {o: sum(c["verdict"] == o for c in claims) for o in OUTCOMES}

@@ -50,10 +50,12 @@ class ClaimsReport:
         test = self.tests.setdefault(report.nodeid, {
             "nodeid": report.nodeid, "claim": claim, "outcome": "passed", "message": "",
             "duration": 0.0, "verdicts": [], "controls": [], "evidence": [], "figures": [],
-            "preconditions": []})
+            "preconditions": [], "replicate": None})
         test["duration"] = round(test["duration"] + report.duration, 3)
         if report.when == "call" or report.outcome != "passed":
             for name, value in report.user_properties:
+                if name == "replicate":
+                    test["replicate"] = value
                 key = {"verdict": "verdicts", "control": "controls", "evidence": "evidence",
                        "figure": "figures", "precondition": "preconditions"}.get(name)
                 if key and value not in test[key]:
@@ -94,6 +96,8 @@ class ClaimsReport:
             deciding = [v for v in verdicts if v["outcome"] == claim["verdict"]] or verdicts
             first = deciding[0] if deciding else None
             statistic = f"{first['statistic']} = {first['value']:.4g}" if first else ""
+            if claim["replicates"]:
+                statistic = claim["reason"]
             tr.write_line(f"{claim['id']:<4} {claim['verdict'].upper():<13} {statistic[:90]}")
         counts = ", ".join(f"{n} {o}" for o, n in document["counts"].items() if n)
         tr.write_line(f"claims: {counts}")
@@ -118,7 +122,9 @@ def session_header(config: pytest.Config, profile, device: torch.device, dataset
         "datasets": datasets,
         "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else
                                  f" ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"),
-        "seeds": {"training": seeds, "bootstrap": SEED, "hypothesis": "derandomized"},
+        "seeds": {"training": seeds, "replicates": list(profile.seeds), "bootstrap": SEED,
+                  "hypothesis": "derandomized"},
+        "replicates": [r.label for r in profile.replicates] if profile.replicated else [],
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "torchvision": _version("torchvision"), "repcore": _version("repcore"),
                      "pyautoattack": _version("pyautoattack"), "scipy": _version("scipy")},
