@@ -73,3 +73,15 @@ def test_a_batch_that_does_not_split_over_the_processes_is_a_clear_error(tiny_sp
     monkeypatch.setattr(training, "rank_and_world", lambda: (0, 3))
     with pytest.raises(ValueError, match="batch size 32 does not split over 3 processes"):
         train_model(tiny_spec, load_dataset(tiny_spec.data, None), CPU)
+
+
+def test_the_gpu_recipe_runs_on_the_cpu_too(tiny_spec):
+    """channels_last, bf16 autocast and torch.compile: the code path CUDA takes, exercised here."""
+    spec = replace(tiny_spec, epochs=1, augment=True, regularizer="mixup")
+    data = load_dataset(spec.data, None)
+    lines = []
+    model = train_model(spec, data, CPU, lines.append, accelerated=True)
+    assert type(model).__name__ == "RepresentationClassifier" and not model.training
+    assert any("epoch 1/1 loss" in line for line in lines)
+    logits = model(data.test.x[:8].float() / 255)
+    assert logits.shape == (8, 10) and torch.isfinite(logits).all()
