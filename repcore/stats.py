@@ -151,3 +151,15 @@ def partial_spearman(x: np.ndarray, y: np.ndarray, z: np.ndarray, axis: int = -1
     rx, ry, rz = (stats.rankdata(a, axis=axis) for a in (x, y, z))
     r_xy, r_xz, r_yz = pearson(rx, ry, axis), pearson(rx, rz, axis), pearson(ry, rz, axis)
     return (r_xy - r_xz * r_yz) / np.sqrt((1 - r_xz ** 2) * (1 - r_yz ** 2))
+
+
+def mean_t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): Student-t interval for the mean of per-replicate estimates (n >= 2),
+    the spread between seeds and settings rather than between samples."""
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2:
+        raise ValueError(f"a t-interval over replicates needs at least 2 values, got {len(x)}")
+    if np.ptp(x) == 0:
+        return float(x[0]), float(x[0]), float(x[0])
+    low, high = stats.t.interval(level, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+    return float(x.mean()), float(low), float(high)

@@ -21,13 +21,14 @@ HEADER = {"profile": "smoke", "profile_description": "test", "attack_note": "", 
           "exit_status": 1, "interrupted": False, "partial": False, "command": "pytest claims"}
 
 
-def _verdict(claim, outcome, statistic="s"):
-    return {"claim": claim, "statistic": statistic, "value": 0.5, "ci_low": 0.4, "ci_high": 0.6,
+def _verdict(claim, outcome, statistic="s", value=0.5):
+    return {"claim": claim, "statistic": statistic, "value": value, "ci_low": 0.4, "ci_high": 0.6,
             "bound": 0.0, "direction": "above", "n": 100, "outcome": outcome, "reason": "r"}
 
 
-def _test(claim, outcome="passed", verdicts=(), controls=(), figures=(), replicate=None):
-    return {"nodeid": f"claims/test_{claim.lower()}_x.py::t{len(verdicts)}{outcome}[{replicate}]",
+def _test(claim, outcome="passed", verdicts=(), controls=(), figures=(), replicate=None, name=None):
+    name = name or f"t{len(verdicts)}{outcome}"
+    return {"nodeid": f"claims/test_{claim.lower()}_x.py::{name}[{replicate}]",
             "claim": claim, "outcome": outcome, "message": "", "duration": 0.1, "verdicts": list(verdicts),
             "controls": list(controls), "evidence": [{"model": "hard", "metrics": {"rms": 0.7}}],
             "figures": list(figures), "preconditions": [], "replicate": replicate}
@@ -76,10 +77,10 @@ def test_replicated_claims_need_every_replicate_to_be_supported(outcomes, expect
 
 def _replicated_tests(outcomes_by_replicate):
     tests = [_test("T1", verdicts=[_verdict("T1", "supported")])]  # uses no zoo: counts in every replicate
-    for label, outcome in outcomes_by_replicate.items():
+    for i, (label, outcome) in enumerate(outcomes_by_replicate.items()):
         tests.append(_test("C4", "passed" if outcome == "supported" else "failed",
-                           [_verdict("C4", outcome)], replicate=label))
-        tests.append(_test("C4", controls=[_verdict("C4", "refuted", "c")], replicate=label))
+                           [_verdict("C4", outcome, value=0.4 + 0.1 * i)], replicate=label, name="shrink"))
+        tests.append(_test("C4", controls=[_verdict("C4", "refuted", "c")], replicate=label, name="control"))
     return tests
 
 
@@ -92,6 +93,12 @@ def test_a_replicated_document_decides_per_replicate_then_over_replicates():
     assert [(r["label"], r["verdict"]) for r in c4["replicates"]] == [
         ("a-s0", "supported"), ("a-s1", "refuted"), ("a-s2", "refuted")]
     assert set(c4["evidence"]) == {"hard@a-s0", "hard@a-s1", "hard@a-s2"}
+    criterion, control = c4["across_replicates"]
+    assert criterion["values"] == pytest.approx({"a-s0": 0.4, "a-s1": 0.5, "a-s2": 0.6})
+    assert criterion["supported"] == 1 and not criterion["control"] and control["control"]
+    # mean 0.5, sd 0.1, t(0.975, 2) = 4.303: half-width 4.303 * 0.1 / sqrt(3)
+    assert criterion["mean"] == pytest.approx(0.5)
+    assert criterion["ci_high"] - 0.5 == pytest.approx(4.3027 * 0.1 / 3 ** 0.5, rel=1e-3)
     html = render_html(document, Path("."))
     assert "a-s1" in html and "supported only if supported in every replicate" in html
 

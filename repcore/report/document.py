@@ -9,9 +9,11 @@ more than half, errored if any errored, else inconclusive (the effect depends on
 """
 
 import json
+import math
 from pathlib import Path
 
 from repcore.report.claims import CLAIMS
+from repcore.stats import mean_t_interval
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
@@ -79,6 +81,33 @@ def _decide_claim(tests: list[dict]) -> tuple[str, str, list[dict]]:
     return (*replicated_verdict(per), rows)
 
 
+def _criterion_id(test: dict) -> str:
+    """A test's node id without its replicate parameter (the same criterion in every replicate)."""
+    label = test["replicate"]
+    return test["nodeid"].replace(f"[{label}]", "").replace(f"[{label}-", "[")
+
+
+def across_replicates(tests: list[dict]) -> list[dict]:
+    """Each criterion's statistic over replicates: the per-replicate values, their mean with a 95%
+    t-interval over replicates, and how many replicates supported it (evidence; the verdict rule
+    is ``replicated_verdict``)."""
+    rows: dict[tuple[str, int], dict] = {}
+    for t in tests:
+        if not t.get("replicate"):
+            continue
+        for i, v in enumerate(t["verdicts"] + t["controls"]):
+            row = rows.setdefault((_criterion_id(t), i), {
+                "criterion": _criterion_id(t).split("::")[-1], "statistic": v["statistic"],
+                "control": bool(t["controls"]), "values": {}, "supported": 0})
+            row["values"][t["replicate"]] = v["value"]
+            row["supported"] += v["outcome"] == "supported"
+    for row in rows.values():
+        finite = [x for x in row["values"].values() if math.isfinite(x)]
+        row["mean"], row["ci_low"], row["ci_high"] = (
+            mean_t_interval(finite) if len(finite) >= 2 else (None, None, None))
+    return list(rows.values())
+
+
 def _model_key(model: str, test: dict) -> str:
     return f"{model}@{test['replicate']}" if test.get("replicate") else model
 
@@ -98,6 +127,7 @@ def build_document(tests: list[dict], header: dict) -> dict:
         claims.append({
             "id": claim_id, "statement": statement, "verdict": verdict, "reason": reason,
             "tests": mine, "evidence": evidence, "replicates": replicates,
+            "across_replicates": across_replicates(mine) if replicates else [],
             "figures": [f for t in mine for f in t["figures"]],
         })
     counts = {o: sum(c["verdict"] == o for c in claims) for o in OUTCOMES}
