@@ -8,7 +8,7 @@ resampled independently). Precondition: the weak budgets give the hard model an 
 import pytest
 
 from fixtures.evaluations import attack_outcome
-from repcore.stats import decide, independent_bootstrap_ci
+from repcore.stats import decide, independent_bootstrap_ci, mean_difference
 
 WEAK = ["FGSM", "PGD^w"]
 
@@ -29,10 +29,7 @@ def test_soft_labels_lower_weak_attack_success(zoo, profile, regularizer, attack
     for model, outcome in ((name, reg), ("hard", hard)):
         check.evidence(model, **{f"asr_{attack}": outcome.success_rate})
 
-    def difference(a, b, axis=-1):
-        return a.mean(axis) - b.mean(axis)
-
     value, low, high = independent_bootstrap_ci(
-        difference, [reg.success.double().numpy(), hard.success.double().numpy()])
+        mean_difference, [reg.success.double().numpy(), hard.success.double().numpy()])
     check.supported(decide("C10", f"ASR({name}) - ASR(hard) under {attack}", value, (low, high),
                            0.0, "below", len(reg.success)))

@@ -8,7 +8,7 @@ CI above 0 (PGD^w vs PGD^s, AutoAttack^w vs AutoAttack^s).
 import pytest
 
 from fixtures.evaluations import attack_outcome
-from repcore.stats import decide, independent_bootstrap_ci, paired_bootstrap_ci
+from repcore.stats import decide, independent_bootstrap_ci, mean, paired_bootstrap_ci
 
 MIN_STRONG_ASR = 0.9
 PAIRS = {"PGD^s": "PGD^w", "AA^s": "AA^w"}
@@ -19,7 +19,7 @@ PAIRS = {"PGD^s": "PGD^w", "AA^s": "AA^w"}
 def test_strong_attacks_defeat_every_model(zoo, profile, name, attack, check):
     success = attack_outcome(zoo, name, profile.attacks[attack]).success.double().numpy()
     check.evidence(name, **{f"asr_{attack}": success.mean()})
-    value, low, high = paired_bootstrap_ci(lambda s, axis=-1: s.mean(axis), [success])
+    value, low, high = paired_bootstrap_ci(mean, [success])
     check.supported(decide("C11", f"ASR under {attack} ({name})", value, (low, high),
                            MIN_STRONG_ASR, "above", len(success)))
 

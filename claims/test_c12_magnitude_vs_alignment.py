@@ -16,7 +16,7 @@ from repcore.calibration import (confidence_and_correct, expected_calibration_er
                                  scaled_feature_logits)
 from repcore.features import head_parameters
 from repcore.geometry import sample_rms
-from repcore.stats import decide, paired_bootstrap_ci, partial_spearman, per_resample
+from repcore.stats import decide, mean, paired_bootstrap_ci, partial_spearman, per_resample
 
 MIN_UNCHANGED = 0.99
 
@@ -45,7 +45,7 @@ def test_feature_scaling_leaves_predictions_unchanged(zoo, check):
     m = zoo["hard"]
     s, logits = _scaled(m)
     unchanged = (logits.argmax(1) == m.test.predictions).double().numpy()
-    value, low, high = paired_bootstrap_ci(lambda x, axis=-1: x.mean(axis), [unchanged])
+    value, low, high = paired_bootstrap_ci(mean, [unchanged])
     check.supported(decide("C12", f"share of predictions unchanged by s* = {s:.3g} (hard)", value,
                            (low, high), MIN_UNCHANGED, "above", len(unchanged)))
 

@@ -15,7 +15,7 @@ from claims.zoo_views import min_loss_centers
 from repcore.features import head_parameters
 from repcore.geometry import class_means, prediction_unchanged_under_scaling
 from repcore.report.figures import representation_plane
-from repcore.stats import decide, paired_bootstrap_ci
+from repcore.stats import decide, mean, paired_bootstrap_ci
 
 MIN_SHARE = 0.99
 SCALES = torch.tensor([0.25, 0.5, 0.75, 1.5, 2.0, 3.0, 4.0])
@@ -23,7 +23,7 @@ SCALES = torch.tensor([0.25, 0.5, 0.75, 1.5, 2.0, 3.0, 4.0])
 
 def cone_share_verdict(W, b, v, label):
     unchanged = prediction_unchanged_under_scaling(W, b, v, SCALES).double().numpy()
-    value, low, high = paired_bootstrap_ci(lambda x, axis=-1: x.mean(axis), [unchanged])
+    value, low, high = paired_bootstrap_ci(mean, [unchanged])
     return decide("C1", f"share of predictions unchanged for scales in [0.25, 4] ({label})",
                   value, (low, high), MIN_SHARE, "above", len(unchanged))
 
@@ -64,7 +64,7 @@ def test_two_dimensional_bias_gives_the_origin_to_argmax_b(zoo, check, figure):
            "2-D representations with bias: the class argmax b owns the region around the origin.")
     near_origin = 1e-4 * zoo["bottleneck_bias"].test.features
     owned = ((near_origin @ W.T + b).argmax(1) == b.argmax()).double().numpy()
-    value, low, high = paired_bootstrap_ci(lambda x, axis=-1: x.mean(axis), [owned])
+    value, low, high = paired_bootstrap_ci(mean, [owned])
     check.supported(decide("C1", "share of 1e-4 v predicted as argmax b (2-D, bias)", value,
                            (low, high), MIN_SHARE, "above", len(owned)))
 

@@ -8,16 +8,13 @@ wobble). Negative control: the hard-label recipe retrained with another seed.
 import pytest
 
 from claims.zoo_views import predicted_alignment
-from repcore.stats import decide, paired_bootstrap_ci
+from repcore.stats import decide, mean_difference, paired_bootstrap_ci
 
 MIN_GAIN = 0.02
 
 
 def alignment_gain_verdict(model, base):
-    def gain(a, b, axis=-1):
-        return a.mean(axis) - b.mean(axis)
-
-    value, low, high = paired_bootstrap_ci(gain, [predicted_alignment(model).numpy(),
+    value, low, high = paired_bootstrap_ci(mean_difference, [predicted_alignment(model).numpy(),
                                                   predicted_alignment(base).numpy()])
     return decide("C5", f"mean cos({model.name}) - mean cos({base.name})", value, (low, high),
                   MIN_GAIN, "above", len(model.test.labels))

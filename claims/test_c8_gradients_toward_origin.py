@@ -11,19 +11,14 @@ Negative control: the radial index paired with shuffled alignments.
 import numpy as np
 import pytest
 
-from claims.zoo_views import true_class_alignment
+from claims.zoo_views import min_loss_centers, true_class_alignment
 from fixtures.evaluations import attack_outcome
-from claims.zoo_views import min_loss_centers
 from repcore.features import head_parameters
 from repcore.geometry import class_means, inward_displacement, radial_index
 from repcore.report.figures import representation_plane
-from repcore.stats import decide, independent_bootstrap_ci, paired_bootstrap_ci, spearman
+from repcore.stats import decide, independent_bootstrap_ci, mean, mean_difference, paired_bootstrap_ci, spearman
 
 MODELS = ["hard", "ls", "mixup", "cutmix"]
-
-
-def _mean(x, axis=-1):
-    return x.mean(axis)
 
 
 def radial_and_alignment(m) -> tuple[np.ndarray, np.ndarray]:
@@ -48,11 +43,8 @@ def test_aligned_features_have_gradients_toward_the_origin(zoo, name, check):
 def test_regularized_gradients_point_more_toward_the_origin(zoo, profile, regularizer, check):
     reg, hard = zoo[profile.regularized[regularizer]], zoo["hard"]
 
-    def difference(a, b, axis=-1):
-        return a.mean(axis) - b.mean(axis)
-
     value, low, high = independent_bootstrap_ci(
-        difference, [radial_and_alignment(reg)[0], radial_and_alignment(hard)[0]])
+        mean_difference, [radial_and_alignment(reg)[0], radial_and_alignment(hard)[0]])
     check.supported(decide("C8", f"mean radial index({reg.name}) - ({hard.name})", value,
                            (low, high), 0.0, "above", len(reg.test.labels)))
 
@@ -65,10 +57,10 @@ def test_attacks_move_features_toward_the_origin(zoo, profile, name, attack, che
     v, v_adv = outcome.clean.features[keep], outcome.adversarial.features[keep]
     inward = inward_displacement(v, v_adv).numpy()
     shrunk = (v_adv.norm(dim=1) < v.norm(dim=1)).double().numpy()
-    value, low, high = paired_bootstrap_ci(_mean, [inward])
+    value, low, high = paired_bootstrap_ci(mean, [inward])
     check.supported(decide("C8", f"mean cos(f(x_adv) - f(x), -f(x)) under {attack} ({name})",
                            value, (low, high), 0.0, "above", len(inward)))
-    value, low, high = paired_bootstrap_ci(_mean, [shrunk])
+    value, low, high = paired_bootstrap_ci(mean, [shrunk])
     check.supported(decide("C8", f"share ||f(x_adv)|| < ||f(x)|| under {attack} ({name})",
                            value, (low, high), 0.5, "above", len(shrunk)))
 
@@ -84,7 +76,7 @@ def test_two_dimensional_attacks_move_features_toward_the_origin(zoo, profile, c
            "gradients (black), toward the origin for aligned features.")
     keep = outcome.clean_correct
     inward = inward_displacement(v[keep], outcome.adversarial.features[keep]).numpy()
-    value, low, high = paired_bootstrap_ci(_mean, [inward])
+    value, low, high = paired_bootstrap_ci(mean, [inward])
     check.supported(decide("C8", "mean cos(f(x_adv) - f(x), -f(x)) under FGSM (2-D, no bias)",
                            value, (low, high), 0.0, "above", len(inward)))
 

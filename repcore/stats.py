@@ -114,6 +114,16 @@ def per_resample(statistic: Callable[..., float]) -> Callable[..., np.ndarray]:
         return np.array([statistic(*rows) for rows in zip(*arrays)])
     return vectorized
 
+def mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The mean along ``axis``: the bootstrap statistic of a share or an average."""
+    return x.mean(axis)
+
+
+def mean_difference(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+    """mean(a) - mean(b) along ``axis``: paired or independent, as the bootstrap resamples them."""
+    return a.mean(axis) - b.mean(axis)
+
+
 def spearman(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
     """Spearman's rho along ``axis`` (Pearson correlation of average ranks), vectorized."""
     return pearson(stats.rankdata(x, axis=axis), stats.rankdata(y, axis=axis), axis=axis)
