@@ -32,3 +32,10 @@ def predicted_alignment(zoo_model) -> torch.Tensor:
 def true_class_alignment(zoo_model, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """cos(v, v_opt,y) with y the true class (attack analyses)."""
     return alignment(features, min_loss_centers(zoo_model), labels)
+
+
+def large_bias(zoo_model, W: torch.Tensor) -> torch.Tensor:
+    """A bias of about 3x the typical |W v| logit (seeded normal draws): the negative-control head
+    on which the bias, not the direction of v, decides."""
+    typical_logit = (zoo_model.test.features @ W.T).abs().mean()
+    return 3 * typical_logit * torch.randn(W.shape[0], generator=torch.Generator().manual_seed(0))
