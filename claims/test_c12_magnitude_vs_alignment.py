@@ -4,7 +4,8 @@ Calibration: post-hoc feature scaling of the hard model (s* fitted on the valida
 its ECE (95% CI of ECE(s* v) - ECE(v) below 0) while leaving predictions unchanged (share unchanged,
 CI above 0.99). Robustness: among clean-correct samples, the partial Spearman correlation of attack
 success with cos(v, v_opt,y) given the RMS is larger in size than with the RMS given cos:
-|rho(success, cos | RMS)| - |rho(success, RMS | cos)| has its CI above 0 (FGSM and PGD^w).
+|rho(success, cos | RMS)| - |rho(success, RMS | cos)| has its CI above 0 (FGSM and PGD^w). Negative control: the same dominance with the alignments shuffled
+across samples (FGSM).
 """
 
 import numpy as np
@@ -50,18 +51,30 @@ def test_feature_scaling_leaves_predictions_unchanged(zoo, check):
                            (low, high), MIN_UNCHANGED, "above", len(unchanged)))
 
 
-@pytest.mark.parametrize("attack", ["FGSM", "PGD^w"])
-def test_alignment_explains_robustness_more_than_magnitude(zoo, profile, attack, check):
+def success_alignment_rms(zoo, profile, attack: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Attack success, cos(v, v_opt,y) and RMS of the hard model's clean-correct attacked samples."""
     outcome = attack_outcome(zoo, "hard", profile.attacks[attack])
     keep = outcome.clean_correct
     v, y = outcome.clean.features[keep], outcome.clean.labels[keep]
-    cos = true_class_alignment(zoo["hard"], v, y).numpy()
-    rms = sample_rms(v).numpy()
-    success = outcome.success.double().numpy()
+    return (outcome.success.double().numpy(), true_class_alignment(zoo["hard"], v, y).numpy(),
+            sample_rms(v).numpy())
 
+
+def dominance_verdict(success: np.ndarray, cos: np.ndarray, rms: np.ndarray, label: str):
     def dominance(s, c, r, axis=-1):
         return np.abs(partial_spearman(s, c, r, axis)) - np.abs(partial_spearman(s, r, c, axis))
 
     value, low, high = paired_bootstrap_ci(dominance, [success, cos, rms])
-    check.supported(decide("C12", f"|rho(success, cos | RMS)| - |rho(success, RMS | cos)| ({attack}, hard)",
-                           value, (low, high), 0.0, "above", len(success)))
+    return decide("C12", f"|rho(success, cos | RMS)| - |rho(success, RMS | cos)| ({label})",
+                  value, (low, high), 0.0, "above", len(success))
+
+
+@pytest.mark.parametrize("attack", ["FGSM", "PGD^w"])
+def test_alignment_explains_robustness_more_than_magnitude(zoo, profile, attack, check):
+    check.supported(dominance_verdict(*success_alignment_rms(zoo, profile, attack), f"{attack}, hard"))
+
+
+def test_control_shuffled_alignment_explains_nothing(zoo, profile, check):
+    success, cos, rms = success_alignment_rms(zoo, profile, "FGSM")
+    check.not_supported(dominance_verdict(success, np.random.default_rng(0).permutation(cos), rms,
+                                          "FGSM, hard, shuffled cos"))
