@@ -41,8 +41,9 @@ def main() -> None:
     print(f"profile {profile.name}: {len(models)} models, {args.jobs} jobs, {os.cpu_count()} cores")
     print(f"cold build: {cold:.1f} s")
     print(f"warm load of every model (weights + cached representations, verified): {warm:.2f} s")
+    width = max(map(len, models)) + 2
     for name, m in models.items():
-        print(f"  {name:<18} test accuracy {m.test_accuracy:.1%}  "
+        print(f"  {name:<{width}} test accuracy {m.test_accuracy:.1%}  "
               f"train {m.meta['metrics']['train_seconds']:.0f} s")
 
 
