@@ -77,3 +77,14 @@ def test_autoattack_adapter_runs_on_the_cpu_and_respects_the_budget():
     adv = attacks.run_attack(model, x, y, config, torch.device("cpu"))
     assert adv.shape == (16, 3, 8, 8) and (adv - x[:16]).abs().max() <= 8 / 255 + 1e-6
     assert (model(adv).argmax(1) != y[:16]).sum() >= (model(attacks.fgsm(model, x[:16], y[:16], 8 / 255)).argmax(1) != y[:16]).sum()
+
+
+def test_standard_autoattack_runs_with_fewer_than_ten_classes_and_is_at_least_as_strong_as_apgd_ce():
+    """The paper profile's version: APGD-CE, APGD-T, FAB-T, Square (here with 3 target classes)."""
+    model, x, y = _model_and_data(3)
+    standard = attacks.AttackConfig("AA", "autoattack", 8 / 255, subset=4)
+    apgd_ce = attacks.AttackConfig("AA", "autoattack", 8 / 255, aa_attacks=("apgd-ce",), subset=4)
+    adv = attacks.run_attack(model, x, y, standard, torch.device("cpu"))
+    assert adv.shape == (4, 3, 8, 8) and (adv - x[:4]).abs().max() <= 8 / 255 + 1e-6
+    fooled = (model(adv).argmax(1) != y[:4]).sum()
+    assert fooled >= (model(attacks.run_attack(model, x, y, apgd_ce, torch.device("cpu"))).argmax(1) != y[:4]).sum()
