@@ -48,6 +48,12 @@ def test_non_finite_loss_stops_with_a_clear_error(tiny_spec):
         train_model(spec, load_dataset(spec.data, None), CPU, label="exploding")
 
 
+def test_short_runs_warm_up_over_two_steps_and_too_short_ones_are_refused(tiny_spec):
+    four_steps = replace(tiny_spec, data=replace(tiny_spec.data, n_train=128), epochs=1)
+    train_model(four_steps, load_dataset(four_steps.data, None), CPU)
+    with pytest.raises(ValueError, match="2 optimizer steps are too few.*smaller batch"):
+        train_model(replace(four_steps, batch_size=64), load_dataset(four_steps.data, None), CPU)
+
 def test_training_leaves_the_thread_count_as_it_was(tiny_spec):
     before = torch.get_num_threads()
     train_model(replace(tiny_spec, epochs=1), load_dataset(tiny_spec.data, None), CPU)
