@@ -16,7 +16,9 @@ needs_copy = pytest.mark.skipif(not (SHARED / "cifar10" / "jpeg_q75_all.npz").is
 
 @needs_copy
 def test_prepared_copy_loads_through_torchvision_and_survives_corruption(tmp_path):
-    root = cifar10_jpeg.prepare(cifar10_jpeg.find_source(SHARED), tmp_path)
+    data = load_dataset(DataSpec("cifar10_jpeg", n_train=100, n_val=100, n_test=100), SHARED, tmp_path)
+    assert data.description == "CIFAR-10 (JPEG q75 copy)" and data.test.x.shape == (100, 3, 32, 32)
+    root = tmp_path / "cifar10-jpeg"
     test = cifar10_jpeg.CIFAR10JpegCopy(str(root), train=False, download=False)
     train = cifar10_jpeg.CIFAR10JpegCopy(str(root), train=True, download=False)
     assert len(train) == 50000 and len(test) == 10000
@@ -27,7 +29,7 @@ def test_prepared_copy_loads_through_torchvision_and_survives_corruption(tmp_pat
     batch.write_bytes(batch.read_bytes()[:1000])
     with pytest.raises(RuntimeError, match="not found or corrupted"):
         cifar10_jpeg.CIFAR10JpegCopy(str(root), train=True, download=False)
-    cifar10_jpeg.prepare(cifar10_jpeg.find_source(SHARED), tmp_path)
+    cifar10_jpeg.prepare(cifar10_jpeg.find_source(SHARED), root)
     assert len(cifar10_jpeg.CIFAR10JpegCopy(str(root), train=True, download=False)) == 50000
 
 
