@@ -1,8 +1,8 @@
 """Benchmark: cold build of a profile's zoo, then a warm load of every model. Prints figures.
 
     python bench/zoo_build.py --profile smoke [--jobs 2]
-    python bench/zoo_build.py --profile paper-jpeg --settings resnet18-cifar10_jpeg --seeds 0 \
-        --device cuda --data-root ../shared/data
+    python bench/zoo_build.py --profile paper-jpeg --settings resnet18-cifar10_jpeg --seeds 0 --device cuda \\
+        --data-root ../shared/data
 
 Uses a fresh temporary cache, so the cold figure is a real cold build.
 """
