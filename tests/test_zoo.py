@@ -124,7 +124,8 @@ def test_replicates_share_the_specs_they_have_in_common():
 def test_training_processes_get_one_device_each(monkeypatch):
     assert training_devices(CPU, 3) == ["cpu"] * 3
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
-    assert training_devices(torch.device("cuda"), 8) == ["cuda:0", "cuda:1", "cuda:2", "cuda:3"]
+    assert training_devices(torch.device("cuda"), 4) == ["cuda:0", "cuda:1", "cuda:2", "cuda:3"]
+    assert training_devices(torch.device("cuda"), 6) == ["cuda:0", "cuda:1", "cuda:2", "cuda:3", "cuda:0", "cuda:1"]
     assert training_devices(torch.device("cuda"), 2) == ["cuda:0", "cuda:1"]
     assert training_devices(torch.device("cuda", 1), 2) == ["cuda:1", "cuda:1"]
 
