@@ -121,6 +121,13 @@ def test_document_validates_against_its_schema_and_keeps_claims_order():
     assert document["counts"]["supported"] == len(CLAIMS) and document["models"]["hard"]["rms"] == 0.7
 
 
+def test_the_document_does_not_depend_on_the_order_tests_finished_in():
+    """xdist workers finish in any order; the report (and its deciding statistics) must not."""
+    tests = _replicated_tests({"a-s0": "supported", "a-s1": "refuted"})
+    tests += [_test("C4", verdicts=[_verdict("C4", "supported", "other", 0.9)], name="t_other")]
+    assert build_document(tests, HEADER) == build_document(tests[::-1], HEADER)
+
+
 def test_diff_lists_verdict_changes(tmp_path, capsys):
     a, b = _document(), _document()
     b["claims"][0]["verdict"] = "refuted"

@@ -90,7 +90,7 @@ def _criterion_id(test: dict) -> str:
 def across_replicates(tests: list[dict]) -> list[dict]:
     """Each criterion's statistic over replicates: the per-replicate values, their mean with a 95%
     t-interval over replicates, and how many replicates supported it (evidence; the verdict rule
-    is ``replicated_verdict``)."""
+    is ``replicated_verdict``). Criteria first, then negative controls."""
     rows: dict[tuple[str, int], dict] = {}
     for t in tests:
         if not t.get("replicate"):
@@ -105,7 +105,7 @@ def across_replicates(tests: list[dict]) -> list[dict]:
         finite = [x for x in row["values"].values() if math.isfinite(x)]
         row["mean"], row["ci_low"], row["ci_high"] = (
             mean_t_interval(finite) if len(finite) >= 2 else (None, None, None))
-    return list(rows.values())
+    return sorted(rows.values(), key=lambda row: row["control"])
 
 
 def _model_key(model: str, test: dict) -> str:
@@ -113,7 +113,9 @@ def _model_key(model: str, test: dict) -> str:
 
 
 def build_document(tests: list[dict], header: dict) -> dict:
-    """The report document from per-test records (see ``schema.json``), claims in CLAIMS.md order."""
+    """The report document from per-test records (see ``schema.json``), claims in CLAIMS.md order
+    and each claim's tests by node id, whatever order the tests finished in."""
+    tests = sorted(tests, key=lambda t: t["nodeid"])
     claims = []
     for claim_id, statement in CLAIMS.items():
         mine = [t for t in tests if t["claim"] == claim_id]
