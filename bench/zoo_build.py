@@ -1,20 +1,26 @@
-"""Benchmark: cold build of a profile's zoo, then a warm load of every model. Prints figures.
+"""Benchmark: cold build of a profile's zoo, a warm load of every model, and with ``--claims`` the
+claims run on that zoo as a user runs it (``pytest claims -n auto``). Prints figures.
 
-    python bench/zoo_build.py --profile smoke [--jobs 2]
+    python bench/zoo_build.py --profile smoke [--jobs 2] [--claims]
     python bench/zoo_build.py --profile paper-jpeg --settings resnet18-cifar10_jpeg --seeds 0 --device cuda \\
-        --data-root ../shared/data
+        --data-root ../shared/data --claims
 
-Uses a fresh temporary cache, so the cold figure is a real cold build.
+(the second is the paper profile's CIFAR-10 ResNet-18 part, trained and checked end to end). Uses a
+fresh temporary cache, so the cold figure is a real cold build; the claims report goes to
+``--report-dir``.
 """
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
@@ -22,16 +28,38 @@ from fixtures.profiles import get_profile  # noqa: E402
 from fixtures.zoo import Zoo, build_zoo, resolve_device  # noqa: E402
 
 
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="smoke")
     parser.add_argument("--seeds", default=None, help="training seeds, e.g. 0,1,2")
     parser.add_argument("--settings", default=None, help="a subset of the profile's settings")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--data-root", type=Path, default=None, help="folder holding real datasets")
     parser.add_argument("--jobs", type=int, default=None,
                         help="training processes (default: one per core on the CPU, per GPU on CUDA)")
-    args = parser.parse_args()
+    parser.add_argument("--claims", action="store_true", help="then run the claims on the built zoo")
+    parser.add_argument("--report-dir", type=Path, default=ROOT / "reports" / "bench",
+                        help="where the claims run writes its report (default reports/bench)")
+    return parser
+
+
+def run_claims(args: argparse.Namespace, cache: Path) -> tuple[float, dict]:
+    """``pytest claims -n auto`` on ``cache`` with the benchmark's profile options: (seconds, report)."""
+    options = {"--profile": args.profile, "--seeds": args.seeds, "--settings": args.settings,
+               "--device": args.device, "--data-root": args.data_root, "--cache-dir": cache,
+               "--report-dir": args.report_dir}
+    command = [sys.executable, "-m", "pytest", "claims", "-n", "auto", "-q", "-p", "no:cacheprovider",
+               *[str(part) for option, value in options.items() if value is not None for part in (option, value)]]
+    start = time.perf_counter()
+    exit_code = subprocess.run(command, cwd=ROOT).returncode
+    seconds = time.perf_counter() - start
+    if exit_code > 1:
+        sys.exit(f"the claims run produced no verdicts (pytest exit {exit_code}): {' '.join(command)}")
+    return seconds, json.loads((args.report_dir / "claims.json").read_text())
+
+
+def main() -> None:
+    args = _parser().parse_args()
     profile = get_profile(args.profile, args.seeds, args.settings)
     device = resolve_device(args.device)
     jobs = args.jobs or (torch.cuda.device_count() if device.type == "cuda" else os.cpu_count() or 1)
@@ -45,6 +73,7 @@ def main() -> None:
         models = {profile.model_name(zoo.replicate, role): zoo[role]
                   for zoo in zoos for role in zoo.replicate.models}
         warm = time.perf_counter() - start
+        claims = run_claims(args, cache) if args.claims else None
     print(f"profile {profile.name}: {len(models)} models, {jobs} jobs on {device}, {os.cpu_count()} cores")
     print(f"cold build: {cold:.1f} s")
     print(f"warm load of every model (weights + cached representations, verified): {warm:.2f} s")
@@ -52,6 +81,11 @@ def main() -> None:
     for name, m in models.items():
         print(f"  {name:<{width}} test accuracy {m.test_accuracy:.1%}  "
               f"train {m.meta['metrics']['train_seconds']:.0f} s")
+    if claims:
+        seconds, report = claims
+        counts = ", ".join(f"{n} {outcome}" for outcome, n in report["counts"].items())
+        print(f"claims run on the built zoo: {seconds:.1f} s ({counts}); report in {args.report_dir}")
+        print(f"cold build + claims: {(cold + seconds) / 60:.1f} min")
 
 
 if __name__ == "__main__":
