@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from fixtures.cache import default_cache_dir  # noqa: E402
 from fixtures.data import DISPLAY_NAMES  # noqa: E402
 from fixtures.profiles import PROFILES, Profile, get_profile  # noqa: E402
-from fixtures.zoo import BUILD_ERRORS, Zoo, build_zoo, resolve_device  # noqa: E402
+from fixtures.zoo import BUILD_ERRORS, Zoo, build_zoo, default_jobs, resolve_device  # noqa: E402
 from repcore.report.plugin import ClaimsReport, session_header  # noqa: E402
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -94,7 +94,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     device = resolve_device(config.getoption("--device"))
     capture = config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled():
-        jobs = (os.cpu_count() or 1) if device.type == "cpu" else torch.cuda.device_count()
+        jobs = default_jobs(device)
         try:
             build_zoo(profile, config.getoption("--cache-dir") or default_cache_dir(),
                       config.getoption("--data-root"), device, jobs)

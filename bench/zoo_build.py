@@ -22,10 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import torch  # noqa: E402
-
 from fixtures.profiles import get_profile  # noqa: E402
-from fixtures.zoo import Zoo, build_zoo, resolve_device  # noqa: E402
+from fixtures.zoo import Zoo, build_zoo, default_jobs, resolve_device  # noqa: E402
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,7 +60,7 @@ def main() -> None:
     args = _parser().parse_args()
     profile = get_profile(args.profile, args.seeds, args.settings)
     device = resolve_device(args.device)
-    jobs = args.jobs or (torch.cuda.device_count() if device.type == "cuda" else os.cpu_count() or 1)
+    jobs = args.jobs or default_jobs(device)
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp)
         start = time.perf_counter()

@@ -54,6 +54,7 @@ def test_short_runs_warm_up_over_two_steps_and_too_short_ones_are_refused(tiny_s
     with pytest.raises(ValueError, match="2 optimizer steps are too few.*smaller batch"):
         train_model(replace(four_steps, batch_size=64), load_dataset(four_steps.data, None), CPU)
 
+
 def test_training_leaves_the_thread_count_as_it_was(tiny_spec):
     before = torch.get_num_threads()
     train_model(replace(tiny_spec, epochs=1), load_dataset(tiny_spec.data, None), CPU)

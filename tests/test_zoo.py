@@ -87,13 +87,13 @@ def test_paper_profile_crosses_architectures_datasets_and_three_seeds():
     assert profile.model_name(first, "ls") == "ls@resnet18-cifar10-s0"
 
 
-
 def test_paper_jpeg_profile_is_the_cifar10_part_of_paper_on_the_jpeg_copy():
     paper, jpeg = get_profile("paper"), get_profile("paper-jpeg")
     assert len(jpeg.replicates) == 9 and jpeg.attacks == paper.attacks
     for setting, base in jpeg.settings.items():
         original = paper.settings[setting.replace("cifar10_jpeg", "cifar10")]
         assert base.data.name == "cifar10_jpeg" and replace(base, data=original.data) == original
+
 
 def test_a_single_replicate_keeps_plain_role_names():
     profile = get_profile("smoke")
