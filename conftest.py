@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from fixtures.cache import default_cache_dir  # noqa: E402
 from fixtures.data import DISPLAY_NAMES  # noqa: E402
 from fixtures.profiles import PROFILES, Profile, get_profile  # noqa: E402
-from fixtures.zoo import BUILD_ERRORS, Zoo, build_zoo, default_jobs, resolve_device  # noqa: E402
+from fixtures.zoo import BUILD_ERRORS, SettingRuns, Zoo, build_zoo, default_jobs, resolve_device  # noqa: E402
 from repcore.report.plugin import ClaimsReport, session_header  # noqa: E402
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -103,12 +103,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A test that uses the zoo runs once per replicate (setting x seed) of a replicated profile."""
-    if "zoo" in metafunc.fixturenames:
+    """A test that uses the zoo runs once per setting (dataset x architecture) of the profile, on
+    every seed of that setting at once: the training run is the unit of replication."""
+    if "runs" in metafunc.fixturenames:
         profile = selected_profile(metafunc.config)
-        if profile.replicated:
-            labels = [r.label for r in profile.replicates]
-            metafunc.parametrize("zoo", labels, indirect=True, ids=labels, scope="session")
+        if len(profile.settings) > 1:
+            metafunc.parametrize("runs", list(profile.settings), indirect=True, ids=list(profile.settings),
+                                 scope="session")
 
 
 @pytest.fixture(scope="session")
@@ -122,12 +123,13 @@ def device(pytestconfig: pytest.Config) -> torch.device:
 
 
 @pytest.fixture(scope="session")
-def zoo(request: pytest.FixtureRequest, pytestconfig: pytest.Config, profile: Profile,
-        device: torch.device) -> Zoo:
-    """One replicate's trained models with cached val/test representations, loaded on first use:
-    the profile's only replicate, or this test's parameter. Session-scoped and parametrized, so
-    pytest runs a replicate's tests together and holds one replicate's models at a time."""
-    label = getattr(request, "param", profile.replicates[0].label)
-    replicate = next(r for r in profile.replicates if r.label == label)
-    return Zoo(profile, replicate, pytestconfig.getoption("--cache-dir") or default_cache_dir(),
-               pytestconfig.getoption("--data-root"), device)
+def runs(request: pytest.FixtureRequest, pytestconfig: pytest.Config, profile: Profile,
+         device: torch.device) -> SettingRuns:
+    """One setting's trained models, one replicate per seed, loaded on first use: the profile's only
+    setting, or this test's parameter. Session-scoped and parametrized, so pytest runs a setting's
+    tests together and holds one setting's models at a time."""
+    setting = getattr(request, "param", next(iter(profile.settings)))
+    cache_dir = pytestconfig.getoption("--cache-dir") or default_cache_dir()
+    zoos = [Zoo(profile, replicate, cache_dir, pytestconfig.getoption("--data-root"), device)
+            for replicate in profile.setting_replicates(setting)]
+    return SettingRuns(profile, setting, zoos)

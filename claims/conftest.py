@@ -1,8 +1,9 @@
 """How a claim test ends: it records its verdict for the report, then passes only if supported.
 
 A negative control records its verdict too and fails if it comes out supported: that would mean
-the claim's test cannot tell the claimed effect from its absence. Evidence (per-model metrics) and
-figures are recorded the same way; the report is written by the controller at the end of the run.
+the claim's test cannot tell the claimed effect from its absence. Evidence (per-model metrics),
+AutoAttack's own checks and figures are recorded the same way; the report is written by the
+controller at the end of the run.
 """
 
 import re
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from repcore.stats import Verdict, decide
+from repcore.criteria import Verdict, holds_for_all
 
 
 class ClaimCheck:
@@ -25,7 +26,7 @@ class ClaimCheck:
 
     def holds_for_all(self, claim: str, statistic: str, cases: int) -> None:
         """Record a property that held for every generated case (a failing case fails the test)."""
-        self.supported(decide(claim, statistic, 1.0, (1.0, 1.0), 0.0, "above", cases, min_n=1))
+        self.supported(holds_for_all(claim, statistic, cases))
 
     def not_supported(self, verdict: Verdict) -> None:
         """Record a negative control's ``verdict``; fail if the control came out supported."""
@@ -38,33 +39,39 @@ class ClaimCheck:
         """Per-model figures for the report's evidence tables (plain floats)."""
         self._record("evidence", {"model": model, "metrics": {k: float(v) for k, v in metrics.items()}})
 
+    def attack_checks(self, model: str, outcome) -> None:
+        """AutoAttack's own warnings (randomized model, gradient masking, too few classes) on the
+        attack outcome of ``model``, shown beside the robustness verdict."""
+        for message in outcome.checks:
+            self._record("attack_check", {"model": model, "attack": outcome.config.name, "message": message})
+
 
 @pytest.fixture
 def check(record_property) -> ClaimCheck:
     return ClaimCheck(record_property)
 
 
-def replicate_of(node: pytest.Item) -> str | None:
-    """The replicate label a test runs on in a replicated profile (its ``zoo`` parameter)."""
+def setting_of(node: pytest.Item) -> str | None:
+    """The setting a test runs on in a profile with several settings (its ``runs`` parameter)."""
     callspec = getattr(node, "callspec", None)
-    return callspec.params.get("zoo") if callspec else None
+    return callspec.params.get("runs") if callspec else None
 
 
 @pytest.fixture(autouse=True)
-def record_replicate(request, record_property) -> None:
-    """Tell the report which replicate this test's verdicts belong to."""
-    replicate = replicate_of(request.node)
-    if replicate:
-        record_property("replicate", replicate)
+def record_setting(request, record_property) -> None:
+    """Tell the report which setting this test's verdicts belong to."""
+    setting = setting_of(request.node)
+    if setting:
+        record_property("setting", setting)
 
 
 @pytest.fixture
 def figure(request, record_property, profile):
     """``figure(fig, caption)``: save a matplotlib figure under <report-dir>/figures, for the report.
-    A replicated run keeps the figures of its first replicate only (one set, not one per seed)."""
+    Figures show the first seed of the first setting (one set, not one per run)."""
     report_dir = Path(request.config.getoption("--report-dir"))
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("claims/")[-1])
-    shown = replicate_of(request.node) in (None, profile.replicates[0].label)
+    shown = setting_of(request.node) in (None, next(iter(profile.settings)))
     count = 0
 
     def save(fig, caption: str) -> None:

@@ -1,50 +1,54 @@
 """C11 (a limitation the paper states): strong attacks (PGD^s, AutoAttack^s) defeat all models alike.
 
-Declared: every model's ASR under a strong attack has its 95% CI above 0.9; and the regularized-vs-
-hard gap shrinks: |ASR_weak(reg) - ASR_weak(hard)| - |ASR_strong(reg) - ASR_strong(hard)| has its
-CI above 0 (PGD^w vs PGD^s, AutoAttack^w vs AutoAttack^s). Negative control: a weak attack (PGD^w)
+Declared (seed-level intervals): every model's ASR under a strong attack lies above 0.9; and the
+regularized-vs-hard gap shrinks: |ASR_weak(reg) - ASR_weak(hard)| - |ASR_strong(reg) - ASR_strong(hard)|
+lies above 0 (PGD^w vs PGD^s, AutoAttack^w vs AutoAttack^s). Negative control: a weak attack (PGD^w)
 on the hard model does not defeat it.
 """
 
-import numpy as np
 import pytest
 
 from fixtures.evaluations import attack_outcome
-from repcore.stats import decide, independent_bootstrap_ci, mean, paired_bootstrap_ci
+from fixtures.profiles import REGULARIZED
+from repcore.criteria import Criterion
+from repcore.stats import Estimate, independent_bootstrap, mean, paired_bootstrap
 
-MIN_STRONG_ASR = 0.9
 PAIRS = {"PGD^s": "PGD^w", "AA^s": "AA^w"}
+DEFEATS = Criterion("C11", "ASR", 0.9, "above")
+GAP_SHRINKS = Criterion("C11", "|weak reg-hard gap| - |strong reg-hard gap|", 0.0, "above")
+WEAK_ATTACK = DEFEATS.as_control("ASR under the weak PGD^w")
 
 
-def defeat_verdict(success: np.ndarray, attack: str, name: str):
-    value, low, high = paired_bootstrap_ci(mean, [success])
-    return decide("C11", f"ASR under {attack} ({name})", value, (low, high), MIN_STRONG_ASR, "above",
-                  len(success))
+def success_rate(zoo, name: str, attack: str) -> Estimate:
+    return paired_bootstrap(mean, [attack_outcome(zoo, name, zoo.profile.attacks[attack]).success.double().numpy()])
 
 
 @pytest.mark.parametrize("attack", list(PAIRS))
 @pytest.mark.parametrize("name", ["hard", "ls", "mixup", "cutmix"])
-def test_strong_attacks_defeat_every_model(zoo, profile, name, attack, check):
-    success = attack_outcome(zoo, name, profile.attacks[attack]).success.double().numpy()
-    check.evidence(name, **{f"asr_{attack}": success.mean()})
-    check.supported(defeat_verdict(success, attack, name))
+def test_strong_attacks_defeat_every_model(runs, name, attack, check):
+    for zoo in runs.zoos:
+        outcome = attack_outcome(zoo, name, runs.profile.attacks[attack])
+        check.evidence(zoo[name].name, **{f"asr_{attack}": outcome.success_rate})
+        check.attack_checks(zoo[name].name, outcome)
+    check.supported(runs.decide(DEFEATS, lambda zoo: success_rate(zoo, name, attack), f"{attack}, {name}"))
 
 
-def test_control_a_weak_attack_does_not_defeat_the_hard_model(zoo, profile, check):
-    success = attack_outcome(zoo, "hard", profile.attacks["PGD^w"]).success.double().numpy()
-    check.not_supported(defeat_verdict(success, "PGD^w", "hard"))
+def test_control_a_weak_attack_does_not_defeat_the_hard_model(runs, check):
+    check.not_supported(runs.decide(WEAK_ATTACK, lambda zoo: success_rate(zoo, "hard", "PGD^w"), "hard"))
 
 
 @pytest.mark.parametrize("strong", list(PAIRS))
-@pytest.mark.parametrize("regularizer", ["LS", "Mixup", "CutMix"])
-def test_strong_attacks_erase_the_regularization_gap(zoo, profile, regularizer, strong, check):
-    name = profile.regularized[regularizer]
-    samples = [attack_outcome(zoo, model, profile.attacks[attack]).success.double().numpy()
-               for attack in (PAIRS[strong], strong) for model in (name, "hard")]
+@pytest.mark.parametrize("regularizer", list(REGULARIZED))
+def test_strong_attacks_erase_the_regularization_gap(runs, regularizer, strong, check):
+    role = runs.profile.regularized[regularizer]
 
-    def gap_shrinkage(rw, hw, rs, hs, axis=-1):
-        return abs(rw.mean(axis) - hw.mean(axis)) - abs(rs.mean(axis) - hs.mean(axis))
+    def shrinkage(zoo) -> Estimate:
+        samples = [attack_outcome(zoo, model, zoo.profile.attacks[attack]).success.double().numpy()
+                   for attack in (PAIRS[strong], strong) for model in (role, "hard")]
 
-    value, low, high = independent_bootstrap_ci(gap_shrinkage, samples)
-    check.supported(decide("C11", f"|weak gap| - |strong gap| ({PAIRS[strong]} vs {strong}, {name})",
-                           value, (low, high), 0.0, "above", min(map(len, samples))))
+        def gap_shrinkage(rw, hw, rs, hs, axis=-1):
+            return abs(rw.mean(axis) - hw.mean(axis)) - abs(rs.mean(axis) - hs.mean(axis))
+
+        return independent_bootstrap(gap_shrinkage, samples)
+
+    check.supported(runs.decide(GAP_SHRINKS, shrinkage, f"{PAIRS[strong]} vs {strong}, {role}"))

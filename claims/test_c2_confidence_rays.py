@@ -2,26 +2,25 @@
 from the origin around the minimal-loss points.
 
 Bias-free heads: conf(a v) is non-decreasing in a (property). Trained models: Spearman(conf, ||v||)
-and Spearman(conf, cos(v, v_opt,c_hat)) are both > 0 with the 95% CI excluding 0. Negative control:
-the same statistics with the pairing of confidence and feature shuffled.
+and Spearman(conf, cos(v, v_opt,c_hat)) are both above 0 on the seed-level interval. Negative
+control: the same statistic with the pairing of confidence and ||v|| shuffled, decided on its
+seeded permutation distribution.
 """
 
-import numpy as np
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
 from claims.zoo_views import confidence, predicted_alignment
+from repcore.criteria import Criterion
 from repcore.geometry import confidence_along_rays
-from repcore.stats import decide, paired_bootstrap_ci, spearman
+from repcore.stats import paired_bootstrap, permutation_distribution, spearman
 
 MODELS = ["hard", "ls", "mixup", "cutmix"]
-
-
-def correlation_verdict(conf: np.ndarray, other: np.ndarray, label: str):
-    value, low, high = paired_bootstrap_ci(spearman, [conf, other])
-    return decide("C2", f"Spearman(conf, {label})", value, (low, high), 0.0, "above", len(conf))
+GROWS_WITH_NORM = Criterion("C2", "Spearman(conf, ||v||)", 0.0, "above")
+GROWS_WITH_ALIGNMENT = Criterion("C2", "Spearman(conf, cos(v, v_opt))", 0.0, "above")
+SHUFFLED = GROWS_WITH_NORM.as_control("Spearman(conf, shuffled ||v||)")
 
 
 @given(st.integers(2, 10), st.integers(1, 8), st.integers(0, 2 ** 31 - 1))
@@ -33,20 +32,18 @@ def test_bias_free_confidence_grows_along_every_ray(k, d, seed):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_confidence_grows_with_feature_norm(zoo, name, check):
-    m = zoo[name]
-    check.supported(correlation_verdict(confidence(m).numpy(), m.test.features.norm(dim=1).numpy(),
-                                         f"||v|| ({name})"))
+def test_confidence_grows_with_feature_norm(runs, name, check):
+    check.supported(runs.decide(GROWS_WITH_NORM, lambda zoo: paired_bootstrap(
+        spearman, [confidence(zoo[name]).numpy(), zoo[name].test.features.norm(dim=1).numpy()]), name))
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_confidence_grows_with_alignment(zoo, name, check):
-    m = zoo[name]
-    check.supported(correlation_verdict(confidence(m).numpy(), predicted_alignment(m).numpy(),
-                                        f"cos(v, v_opt) ({name})"))
+def test_confidence_grows_with_alignment(runs, name, check):
+    check.supported(runs.decide(GROWS_WITH_ALIGNMENT, lambda zoo: paired_bootstrap(
+        spearman, [confidence(zoo[name]).numpy(), predicted_alignment(zoo[name]).numpy()]), name))
 
 
-def test_control_shuffled_pairing_shows_no_correlation(zoo, check):
-    m = zoo["hard"]
-    shuffled = np.random.default_rng(0).permutation(m.test.features.norm(dim=1).numpy())
-    check.not_supported(correlation_verdict(confidence(m).numpy(), shuffled, "shuffled ||v|| (hard)"))
+def test_control_shuffled_pairing_shows_no_correlation(runs, check):
+    check.not_supported(runs.decide(SHUFFLED, lambda zoo: permutation_distribution(
+        spearman, [confidence(zoo["hard"]).numpy(), zoo["hard"].test.features.norm(dim=1).numpy()], shuffled=1),
+        "hard"))

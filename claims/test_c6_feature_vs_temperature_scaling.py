@@ -2,9 +2,11 @@
 softmax(W (s v)) = softmax((W v) / T) for T = 1/s. On trained heads, the scale s* and the
 temperature T* fitted by NLL on the validation split satisfy s* T* ~ 1 and calibrate alike.
 
-Declared: the 95% CI (over validation resamples, both refitted) of s* T* - 1 lies within +-0.1
-(checked as |s* T* - 1| below 0.1), and the CI of |ECE after s* - ECE after T*| on the test split
-lies below 1 point. Negative control: the hard head given a large bias, where the equivalence breaks.
+Declared (seed-level intervals, each run's interval over validation resamples with both refitted):
+|s* T* - 1| below 0.1, and |ECE after s* - ECE after T*| on the test split below 1 point. Both
+tolerances sit above the seed-to-seed spread measured on the hard recipe (``SEED_SPREAD``). A fit
+that lands on its search bound (no finite s* or T*) makes the criterion inconclusive. Negative
+control: the hard head given a large bias, where the equivalence breaks.
 """
 
 import numpy as np
@@ -14,28 +16,54 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claims.zoo_views import large_bias
-from repcore.calibration import (confidence_and_correct, ece_curve, expected_calibration_error,
+from repcore.calibration import (FitAtBoundError, confidence_and_correct, ece_curve, expected_calibration_error,
                                  fit_feature_scale, fit_temperature, scaled_feature_logits)
-from repcore.report.figures import scaling_curves
+from repcore.criteria import Criterion
 from repcore.features import head_parameters
-from repcore.stats import decide, index_bootstrap_ci, paired_bootstrap_ci, per_resample
+from repcore.report.figures import scaling_curves
+from repcore.stats import Estimate, index_bootstrap, paired_bootstrap, per_resample
 
-MAX_PRODUCT_DEVIATION = 0.1
-MAX_ECE_GAP = 0.01
+SEED_SPREAD = ("hard models of seeds 0-6 on the smoke profile: |s* T* - 1| from 0.000 to 0.004 and "
+               "|ECE(s*) - ECE(T*)| up to 0.2 points")
+PRODUCT_NEAR_ONE = Criterion("C6", "|s* T* - 1|", 0.1, "below", bound_evidence=SEED_SPREAD)
+SAME_ECE = Criterion("C6", "|ECE(s*) - ECE(T*)|", 0.01, "below", bound_evidence=SEED_SPREAD)
+LARGE_BIAS = PRODUCT_NEAR_ONE.as_control("|s* T* - 1|, large bias")
 MODELS = ["hard", "ls", "mixup", "cutmix"]
 RESAMPLES = 1000
 
 
-def product_verdict(W, b, m, label):
+def product_deviation(W, b, m) -> Estimate:
+    """|s* T* - 1| on the validation split; a resample whose fit lands on a bound counts as undefined."""
     v, y, logits = m.val.features, m.val.labels, scaled_feature_logits(W, b, m.val.features, 1.0)
 
     def deviation(idx):
         idx = torch.as_tensor(idx)
-        return abs(fit_feature_scale(W, b, v[idx], y[idx]) * fit_temperature(logits[idx], y[idx]) - 1)
+        try:
+            return abs(fit_feature_scale(W, b, v[idx], y[idx]) * fit_temperature(logits[idx], y[idx]) - 1)
+        except FitAtBoundError:
+            return float("nan")
 
-    value, low, high = index_bootstrap_ci(deviation, len(y), n_resamples=RESAMPLES)
-    return decide("C6", f"|s* T* - 1| ({label})", value, (low, high), MAX_PRODUCT_DEVIATION,
-                  "below", len(y))
+    return index_bootstrap(deviation, len(y), n_resamples=RESAMPLES)
+
+
+def ece_gap(m, W, b) -> Estimate:
+    s = fit_feature_scale(W, b, m.val.features, m.val.labels)
+    T = fit_temperature(m.val.logits, m.val.labels)
+    conf_s, correct_s = confidence_and_correct(scaled_feature_logits(W, b, m.test.features, s), m.test.labels)
+    conf_t, correct_t = confidence_and_correct(m.test.logits.double() / T, m.test.labels)
+
+    def gap(cs, ks, ct, kt):
+        return abs(expected_calibration_error(cs, ks) - expected_calibration_error(ct, kt))
+
+    return paired_bootstrap(per_resample(gap), [conf_s, correct_s, conf_t, correct_t], n_resamples=RESAMPLES)
+
+
+def decide_unless_at_bound(runs, criterion, estimate_of, label):
+    """The criterion's verdict, or inconclusive with the reason when a point fit has no finite optimum."""
+    try:
+        return runs.decide(criterion, estimate_of, label)
+    except FitAtBoundError as err:
+        return criterion.unmeasurable(str(err), label)
 
 
 @given(st.integers(2, 10), st.integers(1, 8), st.integers(0, 2 ** 31 - 1), st.floats(0.05, 20))
@@ -48,38 +76,37 @@ def test_bias_free_feature_scaling_is_temperature_scaling(k, d, seed, s):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_fitted_feature_scale_is_the_inverse_temperature(zoo, name, check):
-    W, b = head_parameters(zoo[name].model)
-    check.supported(product_verdict(W, b, zoo[name], name))
+def test_fitted_feature_scale_is_the_inverse_temperature(runs, name, check):
+    check.supported(decide_unless_at_bound(
+        runs, PRODUCT_NEAR_ONE, lambda zoo: product_deviation(*head_parameters(zoo[name].model), zoo[name]), name))
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_feature_scaling_calibrates_like_temperature_scaling(zoo, name, check, figure):
-    m = zoo[name]
+def test_feature_scaling_calibrates_like_temperature_scaling(runs, name, check, figure):
+    m = runs.first[name]
     W, b = head_parameters(m.model)
-    s = fit_feature_scale(W, b, m.val.features, m.val.labels)
-    T = fit_temperature(m.val.logits, m.val.labels)
-    check.evidence(name, s_star=s, T_star=T)
-    values = np.geomspace(0.2, 5, 41)
-    figure(scaling_curves(values,
-                          ece_curve(lambda x: scaled_feature_logits(W, b, m.test.features, x), m.test.labels, values),
-                          ece_curve(lambda x: m.test.logits.double() * x, m.test.labels, values), s, T,
-                          f"{name}: ECE vs scale (test)"),
-           f"{name}: ECE after feature scaling W(s v) + b and after temperature scaling z / T, against s and 1/T; "
-           "vertical lines: s* and 1/T* fitted on the validation split.")
-    conf_s, correct_s = confidence_and_correct(scaled_feature_logits(W, b, m.test.features, s), m.test.labels)
-    conf_t, correct_t = confidence_and_correct(m.test.logits.double() / T, m.test.labels)
-
-    def ece_gap(cs, ks, ct, kt):
-        return abs(expected_calibration_error(cs, ks) - expected_calibration_error(ct, kt))
-
-    value, low, high = paired_bootstrap_ci(per_resample(ece_gap), [conf_s, correct_s, conf_t, correct_t],
-                                           n_resamples=RESAMPLES)
-    check.supported(decide("C6", f"|ECE(s*={s:.3g}) - ECE(T*={T:.3g})| ({name})", value, (low, high),
-                           MAX_ECE_GAP, "below", len(conf_s)))
+    try:
+        s, T = fit_feature_scale(W, b, m.val.features, m.val.labels), fit_temperature(m.val.logits, m.val.labels)
+        values = np.geomspace(0.2, 5, 41)
+        figure(scaling_curves(values,
+                              ece_curve(lambda x: scaled_feature_logits(W, b, m.test.features, x), m.test.labels, values),
+                              ece_curve(lambda x: m.test.logits.double() * x, m.test.labels, values), s, T,
+                              f"{name}: ECE vs scale (test)"),
+               f"{name}: ECE after feature scaling W(s v) + b and after temperature scaling z / T, against s and 1/T; "
+               "vertical lines: s* and 1/T* fitted on the validation split (first seed).")
+        for zoo in runs.zoos:
+            check.evidence(zoo[name].name, s_star=fit_feature_scale(*head_parameters(zoo[name].model),
+                                                                    zoo[name].val.features, zoo[name].val.labels),
+                           T_star=fit_temperature(zoo[name].val.logits, zoo[name].val.labels))
+    except FitAtBoundError:
+        pass  # the verdict below says so
+    check.supported(decide_unless_at_bound(
+        runs, SAME_ECE, lambda zoo: ece_gap(zoo[name], *head_parameters(zoo[name].model)), name))
 
 
-def test_control_large_bias_breaks_the_equivalence(zoo, check):
-    m = zoo["hard"]
-    W, _ = head_parameters(m.model)
-    check.not_supported(product_verdict(W, large_bias(m, W), m, "hard, large bias"))
+def test_control_large_bias_breaks_the_equivalence(runs, check):
+    def deviation(zoo) -> Estimate:
+        W, _ = head_parameters(zoo["hard"].model)
+        return product_deviation(W, large_bias(zoo["hard"], W), zoo["hard"])
+
+    check.not_supported(decide_unless_at_bound(runs, LARGE_BIAS, deviation, "hard"))

@@ -1,22 +1,28 @@
 """C9: higher alignment bins have lower attack success, for FGSM, PGD^w and AutoAttack^w.
 
 Clean-correct test samples are split into 5 quantile bins of cos(v, v_opt,y); the attack success
-rate (ASR) is computed per bin. Declared: Spearman(bin, ASR) has its 95% CI (samples resampled,
-bins recomputed) below 0, every bin holding >= 30 samples (else inconclusive). Negative control:
-the same with the alignments shuffled.
+rate (ASR) is computed per bin. Precondition: the weak attack's success on the hard model lies inside
+(5%, 95%). Declared: Spearman(bin, ASR) has its seed-level interval (each run's samples resampled,
+bins recomputed) below 0, every bin of every run holding >= 30 samples (else inconclusive).
+Negative control: the same with the alignments shuffled, decided on its seeded permutation
+distribution.
 """
 
 import numpy as np
 import pytest
 
-from claims.zoo_views import true_class_alignment
+from claims.zoo_views import measurable_weak_attack, true_class_alignment
 from fixtures.evaluations import attack_outcome
+from repcore.criteria import Criterion
 from repcore.report.figures import asr_by_alignment
-from repcore.stats import decide, index_bootstrap_ci, spearman
+from repcore.stats import Estimate, index_bootstrap, per_resample, permutation_distribution, spearman
 
 N_BINS = 5
 MIN_PER_BIN = 30
 MODELS = ["hard", "ls", "mixup", "cutmix"]
+RESAMPLES = 1000
+TREND = Criterion("C9", "Spearman(cos bin, ASR)", 0.0, "below", min_n=MIN_PER_BIN)
+SHUFFLED = TREND.as_control("Spearman(shuffled cos bin, ASR)")
 
 
 def asr_per_bin(cos: np.ndarray, success: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -28,19 +34,18 @@ def asr_per_bin(cos: np.ndarray, success: np.ndarray) -> tuple[np.ndarray, np.nd
         return np.bincount(idx, weights=success, minlength=N_BINS) / counts, counts
 
 
-def bin_trend_verdict(cos: np.ndarray, success: np.ndarray, label: str):
-    def trend(i):
-        asr, _ = asr_per_bin(cos[i], success[i])
-        return float(spearman(np.arange(N_BINS, dtype=float), asr))
-
-    value, low, high = index_bootstrap_ci(trend, len(cos), n_resamples=1000)
-    asr, counts = asr_per_bin(cos, success)
-    return decide("C9", f"Spearman(cos bin, ASR) ({label}; ASR per bin {np.round(asr, 3).tolist()})",
-                  value, (low, high), 0.0, "below", int(counts.min()), min_n=MIN_PER_BIN)
+def bin_trend(cos: np.ndarray, success: np.ndarray) -> float:
+    return float(spearman(np.arange(N_BINS, dtype=float), asr_per_bin(cos, success)[0]))
 
 
-def cos_and_success(zoo, profile, name, attack):
-    outcome = attack_outcome(zoo, name, profile.attacks[attack])
+def trend_estimate(cos: np.ndarray, success: np.ndarray) -> Estimate:
+    """The trend with its bootstrap; n is the smallest bin."""
+    boot = index_bootstrap(lambda i: bin_trend(cos[i], success[i]), len(cos), n_resamples=RESAMPLES)
+    return Estimate(boot.value, boot.distribution, int(asr_per_bin(cos, success)[1].min()))
+
+
+def cos_and_success(zoo, name, attack):
+    outcome = attack_outcome(zoo, name, zoo.profile.attacks[attack])
     keep = outcome.clean_correct
     cos = true_class_alignment(zoo[name], outcome.clean.features[keep], outcome.clean.labels[keep])
     return cos.numpy(), outcome.success.double().numpy()
@@ -48,15 +53,23 @@ def cos_and_success(zoo, profile, name, attack):
 
 @pytest.mark.parametrize("attack", ["FGSM", "PGD^w", "AA^w"])
 @pytest.mark.parametrize("name", MODELS)
-def test_aligned_samples_resist_attacks(zoo, profile, name, attack, check, figure):
-    cos, success = cos_and_success(zoo, profile, name, attack)
+def test_aligned_samples_resist_attacks(runs, name, attack, check, figure):
+    cos, success = cos_and_success(runs.first, name, attack)
     figure(asr_by_alignment(cos, success, np.quantile(cos, np.linspace(0, 1, N_BINS + 1)), f"{attack}, {name}"),
            f"{name}, {attack}: histogram of cos(v, v_opt,y) over clean-correct test samples, with the "
-           "attack success rate of each quantile bin (red).")
-    check.supported(bin_trend_verdict(cos, success, f"{attack}, {name}"))
+           "attack success rate of each quantile bin (red), first seed.")
+    for zoo in runs.zoos:
+        outcome = attack_outcome(zoo, name, runs.profile.attacks[attack])
+        check.attack_checks(zoo[name].name, outcome)
+        check.evidence(zoo[name].name, **{f"asr_{attack}": outcome.success_rate})
+    check.supported(runs.decide(TREND, lambda zoo: trend_estimate(*cos_and_success(zoo, name, attack)),
+                                f"{attack}, {name}", precondition=measurable_weak_attack(runs, attack)))
 
 
-def test_control_shuffled_alignment_has_no_trend(zoo, profile, check):
-    cos, success = cos_and_success(zoo, profile, "hard", "FGSM")
-    check.not_supported(bin_trend_verdict(np.random.default_rng(0).permutation(cos), success,
-                                          "FGSM, hard, shuffled cos"))
+def test_control_shuffled_alignment_has_no_trend(runs, check):
+    def shuffled(zoo) -> Estimate:
+        cos, success = cos_and_success(zoo, "hard", "FGSM")
+        permuted = permutation_distribution(per_resample(bin_trend), [cos, success], shuffled=0)
+        return Estimate(permuted.value, permuted.distribution, int(asr_per_bin(cos, success)[1].min()))
+
+    check.not_supported(runs.decide(SHUFFLED, shuffled, "FGSM, hard"))

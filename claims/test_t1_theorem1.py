@@ -12,10 +12,13 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from repcore.stats import decide
+from repcore.criteria import Criterion
+from repcore.stats import Estimate
 from repcore.theory import check_theorem1, min_loss_point, smoothed_target
 
 TARGET_TOLERANCE = 1e-5
+NORM_DECREASES = Criterion("T1", "share of eps steps where ||f*|| decreases", 0.999, "above",
+                           control=True, min_n=1)
 
 
 @st.composite
@@ -75,6 +78,5 @@ def test_control_large_bias_head_breaks_the_ordering(check):
     b = torch.tensor([5.0, 0.0], dtype=torch.float64)
     norms = check_theorem1(W, b, 0, np.array([0.05, 0.1, 0.2, 0.3, 0.4])).norms
     share = float(np.mean(np.diff(norms) < 0))
-    check.not_supported(decide(
-        "T1", f"share of eps steps where ||f*|| decreases, large-bias head (norms {np.round(norms, 3).tolist()})",
-        share, (share, share), 0.999, "above", len(norms) - 1, min_n=1))
+    check.not_supported(NORM_DECREASES.decide([Estimate.exact(share, len(norms) - 1)], [0],
+                                              f"large-bias head, norms {np.round(norms, 3).tolist()}"))

@@ -106,14 +106,16 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, step: fl
 
 
 def run_attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, config: AttackConfig,
-               device: torch.device, batch_size: int = 500, seed: int = 0) -> torch.Tensor:
-    """Adversarial versions (float, [0, 1], on the CPU) of uint8 or float ``images`` under ``config``."""
+               device: torch.device, batch_size: int = 500, seed: int = 0) -> tuple[torch.Tensor, list[str]]:
+    """Adversarial versions (float, [0, 1], on the CPU) of uint8 or float ``images`` under ``config``,
+    and the attack's own check messages (AutoAttack's; none for FGSM and PGD)."""
     if images.dtype == torch.uint8:
         images = images.float() / 255
     if config.subset is not None:
         images, labels = images[:config.subset], labels[:config.subset]
     if config.kind == "autoattack":
-        return autoattack(model, images, labels, config.eps, device, config.aa_attacks, seed).cpu()
+        adversarial, checks = autoattack(model, images, labels, config.eps, device, config.aa_attacks, seed)
+        return adversarial.cpu(), checks
     generator = torch.Generator().manual_seed(seed)
     out = []
     for start in range(0, len(labels), batch_size):
@@ -125,7 +127,7 @@ def run_attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, con
             out.append(pgd(model, x, y, config.eps, config.step, config.steps, generator=generator).cpu())
         else:
             raise ValueError(f"unknown attack kind {config.kind!r}: fgsm, pgd or autoattack")
-    return torch.cat(out)
+    return torch.cat(out), []
 
 
 def attack_success_rate(clean_correct: torch.Tensor, adversarial_correct: torch.Tensor) -> float:

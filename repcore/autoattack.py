@@ -4,16 +4,48 @@ Nothing else in repcore imports ``pyautoattack``. The device is always passed ex
 package defaults to CUDA).
 """
 
+import contextlib
 import logging
+import warnings
+from collections.abc import Iterator
 
 import torch
 from torch import nn
 
 
+class _Collect(logging.Handler):
+    def __init__(self, messages: list[str]):
+        super().__init__(logging.WARNING)
+        self.messages = messages
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def captured_checks() -> Iterator[list[str]]:
+    """Collect the package's own checks (randomized model, gradient masking, too few classes,
+    Square beating the gradient attacks), which it logs to ``auto-attack`` or raises as warnings."""
+    messages: list[str] = []
+    logger = logging.getLogger("auto-attack")
+    handler, propagate = _Collect(messages), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield messages
+        messages.extend(str(w.message) for w in caught)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
 def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, device: torch.device,
-               attacks: tuple[str, ...] = (), seed: int = 0, batch_size: int = 250) -> torch.Tensor:
-    """L-inf AutoAttack on images in [0, 1]: ``version='standard'``, or a custom subset of
-    ``attacks`` (e.g. ``("apgd-ce",)``, run with one restart as in the standard version).
+               attacks: tuple[str, ...] = (), seed: int = 0, batch_size: int = 250) -> tuple[torch.Tensor, list[str]]:
+    """(adversarial images, the package's check messages): L-inf AutoAttack on images in [0, 1],
+    ``version='standard'``, or a custom subset of ``attacks`` (e.g. ``("apgd-ce",)``, run with one
+    restart as in the standard version).
 
     The standard version's targeted attacks (APGD-T, FAB-T) aim at the 9 most likely wrong classes;
     with K <= 9 classes they aim at all K - 1 (the package would index past the logits).
@@ -31,5 +63,6 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, d
             wrong_classes = model(x[:1].to(device)).shape[1] - 1
         adversary.apgd_targeted.n_target_classes = min(9, wrong_classes)
         adversary.fab.n_target_classes = min(9, wrong_classes)
-    x_adv, _ = adversary.run_standard_evaluation(x.to(device), y.to(device), batch_size=batch_size)
-    return x_adv.detach()
+    with captured_checks() as checks:
+        x_adv, _ = adversary.run_standard_evaluation(x.to(device), y.to(device), batch_size=batch_size)
+    return x_adv.detach(), list(dict.fromkeys(checks))

@@ -3,7 +3,8 @@
 conf = max_k p_k, correct = 1[argmax_k p_k = y]. Bins are Guo et al. (2017): B equal-width bins
 (i/B, (i+1)/B], a confidence of exactly 0 going to the first. ECE = sum_b (n_b / n) |acc_b - conf_b|.
 Temperature scaling: p = softmax(z / T). Feature scaling: p = softmax(W (s v) + b). Both fit
-their scalar by minimizing the NLL on a held-out split (bounded scalar search on log T, log s).
+their scalar by minimizing the NLL on a held-out split (bounded scalar search on log T, log s, in
+float64). A fit that lands on its search bound has no finite optimum there: ``FitAtBoundError``.
 """
 
 from collections.abc import Callable
@@ -16,6 +17,11 @@ from scipy import optimize
 from repcore.features import linear_logits
 
 N_BINS = 15
+LOG_SEARCH_BOUND = 5.0  # T and s are searched in [e^-5, e^5]
+
+
+class FitAtBoundError(ValueError):
+    """A temperature or feature-scale fit landed on its search bound (no finite optimum inside)."""
 
 
 @dataclass(frozen=True)
@@ -77,15 +83,21 @@ def _nll(logits: torch.Tensor, labels: torch.Tensor) -> float:
     return float(torch.nn.functional.cross_entropy(logits.double(), labels))
 
 
-def _fit_log_scalar(nll_of: Callable[[float], float]) -> float:
-    result = optimize.minimize_scalar(lambda log_x: nll_of(float(np.exp(log_x))), bounds=(-5, 5),
+def _fit_log_scalar(nll_of: Callable[[float], float], name: str) -> float:
+    result = optimize.minimize_scalar(lambda log_x: nll_of(float(np.exp(log_x))),
+                                      bounds=(-LOG_SEARCH_BOUND, LOG_SEARCH_BOUND),
                                       method="bounded", options={"xatol": 1e-6})
+    if abs(result.x) > LOG_SEARCH_BOUND - 1e-3:
+        raise FitAtBoundError(f"the {name} fit landed on its search bound e^{'+' if result.x > 0 else '-'}"
+                              f"{LOG_SEARCH_BOUND:g}: no finite optimum in [e^-{LOG_SEARCH_BOUND:g}, "
+                              f"e^{LOG_SEARCH_BOUND:g}]")
     return float(np.exp(result.x))
 
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
-    """T* = argmin_T NLL(softmax(z / T), y) on a held-out split."""
-    return _fit_log_scalar(lambda t: _nll(logits / t, labels))
+    """T* = argmin_T NLL(softmax(z / T), y) on a held-out split (float64 logits, divided after converting)."""
+    logits = logits.double()
+    return _fit_log_scalar(lambda t: _nll(logits / t, labels), "temperature T*")
 
 
 def scaled_feature_logits(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor, s: float) -> torch.Tensor:
@@ -95,7 +107,7 @@ def scaled_feature_logits(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tens
 
 def fit_feature_scale(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor, labels: torch.Tensor) -> float:
     """s* = argmin_s NLL(softmax(W (s v) + b), y) on a held-out split."""
-    return _fit_log_scalar(lambda s: _nll(scaled_feature_logits(W, b, v, s), labels))
+    return _fit_log_scalar(lambda s: _nll(scaled_feature_logits(W, b, v, s), labels), "feature scale s*")
 
 
 def ece_curve(logits_of: Callable[[float], torch.Tensor], labels: torch.Tensor, values: np.ndarray) -> np.ndarray:

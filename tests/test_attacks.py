@@ -74,7 +74,7 @@ def test_paper_settings_and_their_descriptions():
 def test_autoattack_adapter_runs_on_the_cpu_and_respects_the_budget():
     model, x, y = _model_and_data(3)
     config = attacks.AttackConfig("AA", "autoattack", 8 / 255, aa_attacks=("apgd-ce",), subset=16)
-    adv = attacks.run_attack(model, x, y, config, torch.device("cpu"))
+    adv, _ = attacks.run_attack(model, x, y, config, torch.device("cpu"))
     assert adv.shape == (16, 3, 8, 8) and (adv - x[:16]).abs().max() <= 8 / 255 + 1e-6
     assert (model(adv).argmax(1) != y[:16]).sum() >= (model(attacks.fgsm(model, x[:16], y[:16], 8 / 255)).argmax(1) != y[:16]).sum()
 
@@ -84,7 +84,27 @@ def test_standard_autoattack_runs_with_fewer_than_ten_classes_and_is_at_least_as
     model, x, y = _model_and_data(3)
     standard = attacks.AttackConfig("AA", "autoattack", 8 / 255, subset=4)
     apgd_ce = attacks.AttackConfig("AA", "autoattack", 8 / 255, aa_attacks=("apgd-ce",), subset=4)
-    adv = attacks.run_attack(model, x, y, standard, torch.device("cpu"))
+    adv, _ = attacks.run_attack(model, x, y, standard, torch.device("cpu"))
     assert adv.shape == (4, 3, 8, 8) and (adv - x[:4]).abs().max() <= 8 / 255 + 1e-6
     fooled = (model(adv).argmax(1) != y[:4]).sum()
-    assert fooled >= (model(attacks.run_attack(model, x, y, apgd_ce, torch.device("cpu"))).argmax(1) != y[:4]).sum()
+    assert fooled >= (model(attacks.run_attack(model, x, y, apgd_ce, torch.device("cpu"))[0]).argmax(1) != y[:4]).sum()
+
+
+class _Randomized(torch.nn.Module):
+    """A classifier whose logits carry fresh noise on every call: AutoAttack must flag it."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x) + torch.randn(x.shape[0], 3)
+
+
+def test_autoattack_checks_are_captured_not_lost_in_the_log():
+    model, x, y = _model_and_data(3)
+    config = attacks.AttackConfig("AA", "autoattack", 8 / 255, aa_attacks=("apgd-ce",), subset=8)
+    _, clean_checks = attacks.run_attack(model, x, y, config, torch.device("cpu"))
+    _, checks = attacks.run_attack(_Randomized(model), x, y, config, torch.device("cpu"))
+    assert not any("randomized" in c for c in clean_checks)
+    assert any("randomized defense" in c for c in checks)

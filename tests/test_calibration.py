@@ -65,3 +65,17 @@ def test_ece_curve_is_lowest_near_the_fitted_temperature():
     t = calibration.fit_temperature(logits, labels)
     curve = calibration.ece_curve(lambda x: logits * x, labels, np.array([0.2 / t, 1 / t, 5 / t]))
     assert curve[1] < curve[0] and curve[1] < curve[2]
+
+
+def test_a_fit_without_a_finite_optimum_says_so_instead_of_returning_its_bound():
+    """Every prediction right: the NLL keeps falling as T -> 0, so T* has no finite optimum."""
+    logits = torch.tensor([[3.0, 0.0], [0.0, 3.0]]).repeat(50, 1)
+    labels = torch.tensor([0, 1]).repeat(50)
+    with pytest.raises(calibration.FitAtBoundError, match="temperature T\\* fit landed on its search bound e\\^-5"):
+        calibration.fit_temperature(logits, labels)
+
+
+def test_temperature_is_fitted_on_float64_logits():
+    logits = torch.randn(200, 5, generator=torch.Generator().manual_seed(0)) * 4
+    labels = torch.randint(0, 5, (200,), generator=torch.Generator().manual_seed(1))
+    assert calibration.fit_temperature(logits, labels) == calibration.fit_temperature(logits.double(), labels)

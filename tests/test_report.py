@@ -10,7 +10,7 @@ import pytest
 
 from repcore.report import __main__ as report_cli
 from repcore.report.claims import CLAIMS, claim_of
-from repcore.report.document import SCHEMA_PATH, build_document, claim_verdict, replicated_verdict
+from repcore.report.document import SCHEMA_PATH, build_document, claim_verdict, over_settings
 from repcore.report.render import render_html
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,20 +18,24 @@ HEADER = {"profile": "smoke", "profile_description": "test", "attack_note": "", 
           "datasets": ["embedded"], "device": "cpu", "seeds": {"training": [0], "bootstrap": 1},
           "versions": {"torch": "x", "torchvision": "x", "repcore": "x", "pyautoattack": "x"},
           "git_revision": "abc", "started": "t0", "finished": "t1", "duration_s": 1.0,
-          "exit_status": 1, "interrupted": False, "partial": False, "command": "pytest claims"}
+          "exit_status": 1, "interrupted": False, "partial": False, "command": "pytest claims",
+          "settings": ["a"], "unit_of_replication": "the training run"}
 
 
 def _verdict(claim, outcome, statistic="s", value=0.5):
     return {"claim": claim, "statistic": statistic, "value": value, "ci_low": 0.4, "ci_high": 0.6,
-            "bound": 0.0, "direction": "above", "n": 100, "outcome": outcome, "reason": "r"}
+            "bound": 0.0, "direction": "above", "n": 100, "outcome": outcome, "reason": "r",
+            "unit": "3 training seeds and test samples", "level": 0.95,
+            "per_seed": [{"seed": s, "value": value, "ci_low": 0.4, "ci_high": 0.6} for s in range(3)],
+            "between_seed_sd": 0.01, "sample_se": 0.02, "bound_evidence": "", "precondition": None}
 
 
-def _test(claim, outcome="passed", verdicts=(), controls=(), figures=(), replicate=None, name=None):
+def _test(claim, outcome="passed", verdicts=(), controls=(), figures=(), setting=None, name=None):
     name = name or f"t{len(verdicts)}{outcome}"
-    return {"nodeid": f"claims/test_{claim.lower()}_x.py::{name}[{replicate}]",
+    return {"nodeid": f"claims/test_{claim.lower()}_x.py::{name}[{setting}]",
             "claim": claim, "outcome": outcome, "message": "", "duration": 0.1, "verdicts": list(verdicts),
             "controls": list(controls), "evidence": [{"model": "hard", "metrics": {"rms": 0.7}}],
-            "figures": list(figures), "preconditions": [], "replicate": replicate}
+            "figures": list(figures), "preconditions": [], "attack_checks": [], "setting": setting}
 
 
 def _document():
@@ -70,48 +74,76 @@ def test_an_erroring_test_makes_the_claim_errored():
     (["refuted", "inconclusive"], "inconclusive"),
     (["supported", "errored", "supported"], "errored"),
 ])
-def test_replicated_claims_need_every_replicate_to_be_supported(outcomes, expected):
-    verdict, reason = replicated_verdict({f"s{i}": (o, "") for i, o in enumerate(outcomes)})
+def test_a_claim_over_settings_needs_every_setting_to_be_supported(outcomes, expected):
+    verdict, reason = over_settings({f"s{i}": (o, "") for i, o in enumerate(outcomes)}, [])
     assert verdict == expected and str(len(outcomes)) in reason
 
 
-def _replicated_tests(outcomes_by_replicate):
-    tests = [_test("T1", verdicts=[_verdict("T1", "supported")])]  # uses no zoo: counts in every replicate
-    for i, (label, outcome) in enumerate(outcomes_by_replicate.items()):
+def test_a_control_supported_in_any_setting_makes_the_claim_inconclusive():
+    verdict, reason = over_settings({"a": ("supported", ""), "b": ("supported", "")}, ["b"])
+    assert verdict == "inconclusive" and "negative control came out supported (in b)" in reason
+
+
+def _setting_tests(outcomes_by_setting, control="refuted"):
+    tests = [_test("T1", verdicts=[_verdict("T1", "supported")])]  # uses no zoo: counts in every setting
+    for i, (label, outcome) in enumerate(outcomes_by_setting.items()):
         tests.append(_test("C4", "passed" if outcome == "supported" else "failed",
-                           [_verdict("C4", outcome, value=0.4 + 0.1 * i)], replicate=label, name="shrink"))
-        tests.append(_test("C4", controls=[_verdict("C4", "refuted", "c")], replicate=label, name="control"))
+                           [_verdict("C4", outcome, value=0.4 + 0.1 * i)], setting=label, name="shrink"))
+        tests.append(_test("C4", controls=[_verdict("C4", control, "c")], setting=label, name="control"))
     return tests
 
 
-def test_a_replicated_document_decides_per_replicate_then_over_replicates():
-    document = build_document(_replicated_tests({"a-s0": "supported", "a-s1": "refuted", "a-s2": "refuted"}),
-                              {**HEADER, "replicates": ["a-s0", "a-s1", "a-s2"]})
+def test_a_document_with_settings_decides_per_setting_then_over_settings():
+    document = build_document(_setting_tests({"a": "supported", "b": "refuted", "c": "refuted"}),
+                              {**HEADER, "settings": ["a", "b", "c"]})
     jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
     c4 = next(c for c in document["claims"] if c["id"] == "C4")
-    assert c4["verdict"] == "refuted" and "2 of 3 replicates" in c4["reason"]
-    assert [(r["label"], r["verdict"]) for r in c4["replicates"]] == [
-        ("a-s0", "supported"), ("a-s1", "refuted"), ("a-s2", "refuted")]
-    assert set(c4["evidence"]) == {"hard@a-s0", "hard@a-s1", "hard@a-s2"}
-    criterion, control = c4["across_replicates"]
-    assert criterion["values"] == pytest.approx({"a-s0": 0.4, "a-s1": 0.5, "a-s2": 0.6})
-    assert criterion["supported"] == 1 and not criterion["control"] and control["control"]
-    # mean 0.5, sd 0.1, t(0.975, 2) = 4.303: half-width 4.303 * 0.1 / sqrt(3)
-    assert criterion["mean"] == pytest.approx(0.5)
-    assert criterion["ci_high"] - 0.5 == pytest.approx(4.3027 * 0.1 / 3 ** 0.5, rel=1e-3)
+    assert c4["verdict"] == "refuted" and "2 of 3 settings" in c4["reason"]
+    assert [(r["label"], r["verdict"]) for r in c4["settings"]] == [("a", "supported"), ("b", "refuted"), ("c", "refuted")]
+    assert set(c4["evidence"]) == {"hard@a", "hard@b", "hard@c"}
     html = render_html(document, Path("."))
-    assert "a-s1" in html and "supported only if supported in every replicate" in html
+    assert "supported only if supported in every setting" in html and "s2: 0.5" in html
+    assert "3 training seeds and test samples" in html and "the training run" in html
 
 
-def test_diff_tells_replicates_apart(tmp_path, capsys):
-    a = build_document(_replicated_tests({"s0": "supported", "s1": "supported"}), HEADER)
-    b = build_document(_replicated_tests({"s0": "supported", "s1": "refuted"}), HEADER)
+def test_diff_tells_settings_apart(tmp_path, capsys):
+    a = build_document(_setting_tests({"s0": "supported", "s1": "supported"}), HEADER)
+    b = build_document(_setting_tests({"s0": "supported", "s1": "refuted"}), HEADER)
     (tmp_path / "a.json").write_text(json.dumps(a))
     (tmp_path / "b.json").write_text(json.dumps(b))
     report_cli.main(["diff", str(tmp_path / "a.json"), str(tmp_path / "b.json")])
     out = capsys.readouterr().out
     assert "C4: supported -> inconclusive" in out and "C4 s [s1]: supported -> refuted" in out
     assert "[s0]" not in out
+
+
+@pytest.mark.parametrize("control, outcome, status", [
+    ("refuted", "supported", 0), ("inconclusive", "refuted", 0), ("supported", "supported", 1)])
+def test_check_fails_a_run_whose_control_came_out_supported(tmp_path, capsys, control, outcome, status):
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps(build_document(_setting_tests({"a": outcome}, control), HEADER)))
+    assert report_cli.main(["check", str(path)]) == status
+    assert ("does not discriminate" in capsys.readouterr().err) == bool(status)
+
+
+def test_check_fails_a_run_with_an_errored_claim_or_no_report(tmp_path):
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps(build_document([_test("C4", "error")], HEADER)))
+    assert report_cli.main(["check", str(path)]) == 1
+    assert report_cli.main(["check", str(tmp_path / "missing.json")]) == 2
+    (tmp_path / "list.json").write_text("[1, 2]")
+    assert report_cli.main(["check", str(tmp_path / "list.json")]) == 2
+
+
+def test_ci_fails_when_the_report_directory_is_unwritable(tmp_path):
+    """The mechanism .ci/run calls: a claims run whose report could not be written fails the check."""
+    blocker = tmp_path / "reports"
+    blocker.write_text("a file where the report folder should be")
+    run = subprocess.run([sys.executable, "-m", "pytest", "claims/test_t1_theorem1.py", "-q", "-p", "no:cacheprovider",
+                          "--report-dir", str(blocker / "sub")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    check = subprocess.run([sys.executable, "-m", "repcore.report", "check", str(blocker / "sub" / "claims.json")],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0 and check.returncode == 2 and "cannot read claims report" in check.stderr
 
 
 def test_document_validates_against_its_schema_and_keeps_claims_order():
@@ -123,7 +155,7 @@ def test_document_validates_against_its_schema_and_keeps_claims_order():
 
 def test_the_document_does_not_depend_on_the_order_tests_finished_in():
     """xdist workers finish in any order; the report (and its deciding statistics) must not."""
-    tests = _replicated_tests({"a-s0": "supported", "a-s1": "refuted"})
+    tests = _setting_tests({"a": "supported", "b": "refuted"})
     tests += [_test("C4", verdicts=[_verdict("C4", "supported", "other", 0.9)], name="t_other")]
     assert build_document(tests, HEADER) == build_document(tests[::-1], HEADER)
 

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from scipy import stats as sps
 
 from repcore import stats
 
@@ -8,26 +9,28 @@ def _mean_difference(a, b, axis=-1):
     return a.mean(axis) - b.mean(axis)
 
 
-def test_bootstrap_ci_covers_the_true_difference_at_about_the_nominal_rate():
+def test_bootstrap_interval_covers_the_true_difference_at_about_the_nominal_rate():
     rng = np.random.default_rng(0)
     covered = 0
     trials = 200
     for i in range(trials):
         a = rng.normal(0.3, 1.0, 200)
         b = rng.normal(0.0, 1.0, 200)
-        _, low, high = stats.paired_bootstrap_ci(_mean_difference, [a, b], seed=i, n_resamples=1000)
+        low, high = stats.paired_bootstrap(_mean_difference, [a, b], seed=i, n_resamples=1000).interval()
         covered += low <= 0.3 <= high
     assert 0.90 <= covered / trials <= 0.99
 
 
-def test_same_seed_gives_the_same_interval():
+def test_same_seed_gives_the_same_interval_and_batching_changes_nothing(monkeypatch):
     x = np.random.default_rng(1).normal(size=100)
     y = np.zeros(100)
-    assert stats.paired_bootstrap_ci(_mean_difference, [x, y]) == stats.paired_bootstrap_ci(_mean_difference, [x, y])
+    first = stats.paired_bootstrap(_mean_difference, [x, y])
+    assert first.interval() == stats.paired_bootstrap(_mean_difference, [x, y]).interval()
+    monkeypatch.setattr(stats, "BATCH", None)
+    assert first.interval() == stats.paired_bootstrap(_mean_difference, [x, y]).interval()
 
 
 def test_spearman_and_pearson_match_scipy():
-    from scipy import stats as sps
     rng = np.random.default_rng(2)
     x, y = rng.normal(size=50), rng.normal(size=50)
     y[:10] = y[0]  # ties
@@ -35,19 +38,43 @@ def test_spearman_and_pearson_match_scipy():
     assert stats.pearson(x, y) == pytest.approx(sps.pearsonr(x, y).statistic)
 
 
-@pytest.mark.parametrize("ci, direction, outcome", [
-    ((0.1, 0.2), "above", stats.Outcome.SUPPORTED),
-    ((-0.2, -0.1), "above", stats.Outcome.REFUTED),
-    ((-0.1, 0.1), "above", stats.Outcome.INCONCLUSIVE),
-    ((-0.2, -0.1), "below", stats.Outcome.SUPPORTED),
-    ((0.1, 0.2), "below", stats.Outcome.REFUTED),
-])
-def test_decide(ci, direction, outcome):
-    assert stats.decide("X", "s", np.mean(ci), ci, 0.0, direction, n=100).outcome is outcome
+def _estimate(value, se, n=1000):
+    return stats.Estimate(value, np.random.default_rng(0).normal(value, se, 4000), n)
 
 
-def test_too_little_data_is_inconclusive_and_records_are_plain_python():
-    verdict = stats.decide("X", "s", np.float32(0.5), (np.float64(0.4), 0.6), 0, "above", n=10)
-    assert verdict.outcome is stats.Outcome.INCONCLUSIVE and "too little data" in verdict.reason
-    record = verdict.record()
-    assert all(type(v) in (str, float, int) for v in record.values())
+def test_over_seeds_adds_the_seed_spread_to_the_sample_error_with_a_t_quantile():
+    estimates = [_estimate(v, 0.01) for v in (0.4, 0.5, 0.6)]
+    interval = stats.over_seeds(estimates, [0, 1, 2])
+    se = np.mean([e.se for e in estimates])
+    half = sps.t.ppf(0.975, 2) * np.sqrt(0.1 ** 2 / 3 + se ** 2)
+    assert interval.value == pytest.approx(0.5)
+    assert (interval.low, interval.high) == pytest.approx((0.5 - half, 0.5 + half))
+    assert interval.between_seed_sd == pytest.approx(0.1) and "3 training seeds" in interval.unit
+    assert [p[0] for p in interval.per_seed] == [0.4, 0.5, 0.6]
+
+
+def test_over_seeds_is_wider_than_any_single_seed_when_seeds_disagree():
+    """Two hard-label seeds differ more than one seed's sample interval says: the seed-level
+    interval must cover both, a single-seed interval covers neither."""
+    estimates = [_estimate(-0.012, 0.003), _estimate(0.039, 0.003), _estimate(0.01, 0.003)]
+    interval = stats.over_seeds(estimates, [0, 1, 2])
+    assert interval.low < -0.012 and interval.high > 0.039
+    single = stats.over_seeds(estimates[:1], [0])
+    assert single.unit == "single seed: sample variance only" and single.high < 0.039
+
+
+def test_permutation_distribution_of_a_shuffled_correlation_is_centred_on_zero_and_seeded():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=500)
+    y = x + rng.normal(size=500)
+    permuted = stats.permutation_distribution(stats.spearman, [x, y], shuffled=1)
+    low, high = permuted.interval()
+    assert low < 0 < high and abs(permuted.value) < 0.01 and len(permuted.distribution) == stats.N_PERMUTATIONS
+    assert permuted.interval() == stats.permutation_distribution(stats.spearman, [x, y], shuffled=1).interval()
+    real = stats.paired_bootstrap(stats.spearman, [x, y]).interval()
+    assert real[0] > high
+
+
+def test_an_undefined_resample_makes_the_interval_undefined():
+    estimate = stats.Estimate(0.5, np.array([0.4, np.nan, 0.6]), 100)
+    assert np.isnan(estimate.interval()).all()

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from fixtures.data import load_dataset
-from fixtures.regularizers import batch_transform
+from fixtures.regularizers import batch_transform, training_loss
 from fixtures.training import TrainingDivergedError, train_model
 
 CPU = torch.device("cpu")
@@ -40,6 +40,38 @@ def test_mixup_and_cutmix_give_soft_targets_summing_to_one(tiny_spec):
         torch.manual_seed(0)
         _, target = batch_transform(replace(tiny_spec, regularizer=regularizer, cutmix_p=1.0), 10)(x, y)
         assert target.shape == (8, 10) and torch.allclose(target.sum(1), torch.ones(8))
+
+
+@pytest.mark.parametrize("regularizer, extra", [
+    ("label_smoothing", {"smoothing": 0.1}), ("mixup", {}), ("cutmix", {"cutmix_p": 1.0}),
+])
+def test_soft_label_losses_do_not_degrade_to_the_hard_loss(tiny_spec, regularizer, extra):
+    """The loss the training loop computes for a regularizer is the soft-label cross-entropy, not
+    the hard one: a silently dropped label smoothing, Mixup or CutMix fails here."""
+    spec = replace(tiny_spec, regularizer=regularizer, **extra)
+    x, y = torch.rand(16, 3, 32, 32), torch.arange(16) % 10
+    logits = 6 * torch.nn.functional.one_hot(y, 10) + torch.randn(16, 10, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    images, target = batch_transform(spec, 10)(x, y)
+    loss = training_loss(spec)(logits, target)
+    hard = torch.nn.functional.cross_entropy(logits, y)
+    if regularizer == "label_smoothing":
+        soft = (1 - 0.1) * torch.nn.functional.one_hot(y, 10) + 0.1 / 10
+    else:
+        soft = target
+        assert not torch.equal(images, x) and (target.max(1).values < 1).any()
+    expected = -(soft * logits.log_softmax(1)).sum(1).mean()
+    assert torch.allclose(loss, expected, atol=1e-6) and not torch.allclose(loss, hard, atol=1e-3)
+
+
+@pytest.mark.parametrize("regularizer, extra", [
+    ("label_smoothing", {"smoothing": 0.1}), ("mixup", {}), ("cutmix", {"cutmix_p": 1.0}),
+])
+def test_every_regularizer_trains_another_model_than_hard_labels(tiny_spec, regularizer, extra):
+    data = load_dataset(tiny_spec.data, None)
+    hard = train_model(replace(tiny_spec, epochs=1), data, CPU).head.weight
+    soft = train_model(replace(tiny_spec, epochs=1, regularizer=regularizer, **extra), data, CPU).head.weight
+    assert not torch.allclose(hard, soft)
 
 
 def test_non_finite_loss_stops_with_a_clear_error(tiny_spec):

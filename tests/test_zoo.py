@@ -9,7 +9,8 @@ import torch
 from fixtures import __main__ as cli
 from fixtures.cache import artifact_paths
 from fixtures.data import DataNotFoundError, load_dataset
-from fixtures.profiles import get_profile
+from fixtures.profiles import REPLICATED_ROLES, get_profile
+from fixtures.recipe import RECIPE
 from fixtures.spec import DataSpec, ModelSpec
 from fixtures.zoo import load_or_train, training_devices, unique_models
 from repcore.features import representations
@@ -56,6 +57,15 @@ def test_spec_key_depends_on_every_field():
     assert ModelSpec.from_dict(base.to_dict()) == base
 
 
+@pytest.mark.parametrize("field, value", [("momentum", 0.8), ("crop_padding", 2), ("warmup_fraction", 0.3),
+                                          ("code_version", 0)])
+def test_spec_key_covers_the_training_recipe_and_code_version(monkeypatch, field, value):
+    """A stale model is never reused: changing any recipe constant changes every cache key."""
+    before = ModelSpec().key()
+    monkeypatch.setitem(RECIPE, field, value)
+    assert ModelSpec().key() != before
+
+
 def test_spec_rejects_inconsistent_regularizer():
     with pytest.raises(ValueError, match="unknown regularizer"):
         ModelSpec(regularizer="dropout")
@@ -96,9 +106,29 @@ def test_paper_jpeg_profile_is_the_cifar10_part_of_paper_on_the_jpeg_copy():
 
 
 def test_a_single_replicate_keeps_plain_role_names():
-    profile = get_profile("smoke")
+    profile = get_profile("smoke", seeds="0")
     assert not profile.replicated and profile.model_name(profile.replicates[0], "ls") == "ls"
-    assert get_profile("smoke", seeds="0,1").replicated
+    assert get_profile("smoke").replicated
+
+
+def test_the_default_run_replicates_every_compared_role_over_three_seeds():
+    """The training run is the unit of replication: compared roles in every seed, the sweep and
+    the 2-D models in the first seed only."""
+    profile = get_profile("smoke")
+    assert profile.seeds == (0, 1, 2)
+    first, *others = profile.setting_replicates("small_cnn-embedded")
+    assert "ls_0.3" in first.models and "bottleneck_bias" in first.models
+    for replicate in others:
+        assert set(replicate.models) == set(REPLICATED_ROLES)
+        assert replicate.models["ls"].smoothing == 0.1 and replicate.models["mixup"].seed == replicate.seed
+
+
+def test_the_planted_falsehood_plays_every_regularizer_with_a_hard_model_of_another_seed():
+    planted = get_profile("smoke-planted")
+    specs = [r.models[role] for r in planted.replicates for role in planted.regularized.values()]
+    hard = {r.models["hard"].key() for r in planted.replicates} | {r.models["hard_seed1"].key() for r in planted.replicates}
+    assert all(spec.regularizer == "hard" for spec in specs)
+    assert len({spec.key() for spec in specs}) == len(specs) and not hard & {spec.key() for spec in specs}
 
 
 def test_profile_selection_names_bad_input():
@@ -130,19 +160,19 @@ def test_training_processes_get_one_device_each(monkeypatch):
     assert training_devices(torch.device("cuda", 1), 2) == ["cuda:1", "cuda:1"]
 
 
-def test_replicated_claims_run_once_per_replicate():
-    """Collected (not run) on the paper profile: each zoo test once per replicate, T1 once."""
+def test_claims_run_once_per_setting_on_every_seed_at_once():
+    """Collected (not run) on the paper profile: each zoo test once per setting, T1 once."""
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "claims", "--collect-only", "-q", "--no-prebuild",
          "--profile", "paper", "--settings", "resnet18-cifar10,mobilenet_v2-cifar100", "-p", "no:cacheprovider"],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     ids = [line for line in run.stdout.splitlines() if line.startswith("claims/")]
-    per_replicate = {label: [i for i in ids if f"[{label}]" in i or f"[{label}-" in i] for label in
-                     [f"{s}-s{seed}" for s in ("resnet18-cifar10", "mobilenet_v2-cifar100") for seed in (0, 1, 2)]}
-    counts = {len(v) for v in per_replicate.values()}
+    per_setting = {label: [i for i in ids if f"[{label}]" in i or f"[{label}-" in i]
+                   for label in ("resnet18-cifar10", "mobilenet_v2-cifar100")}
+    counts = {len(v) for v in per_setting.values()}
     assert len(counts) == 1 and counts.pop() > 50
-    assert not [i for i in ids if "test_t1_" in i and "-s0" in i] and [i for i in ids if "test_t1_" in i]
+    assert not [i for i in ids if "test_t1_" in i and "cifar10" in i] and [i for i in ids if "test_t1_" in i]
     bad = subprocess.run([sys.executable, "-m", "pytest", "claims", "--collect-only", "-q", "--seeds", "x"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 4 and "seeds must be comma-separated integers" in bad.stderr

@@ -1,4 +1,7 @@
-"""``python -m repcore.report diff A.json B.json``: the verdict changes between two claims reports."""
+"""``python -m repcore.report diff A.json B.json``: the verdict changes between two claims reports.
+``python -m repcore.report check claims.json``: whether a finished run discriminates (exit 0), or
+not (exit 1: a negative control came out supported, or a claim errored; exit 2: no readable report).
+Refuted and inconclusive claims are results, not failures."""
 
 import argparse
 import json
@@ -7,8 +10,8 @@ from pathlib import Path
 
 
 def _criteria(claim: dict) -> dict[tuple[str, str], str]:
-    """{(replicate, statistic): outcome} of a claim's verdicts and controls."""
-    return {(t.get("replicate") or "", v["statistic"]): v["outcome"]
+    """{(setting, statistic): outcome} of a claim's verdicts and controls."""
+    return {(t.get("setting") or "", v["statistic"]): v["outcome"]
             for t in claim["tests"] for v in t["verdicts"] + t["controls"]}
 
 
@@ -26,12 +29,33 @@ def diff(a: dict, b: dict) -> list[str]:
         if ca["verdict"] != cb["verdict"]:
             lines.append(f"{cid}: {ca['verdict']} -> {cb['verdict']}")
         stats_a, stats_b = _criteria(ca), _criteria(cb)
-        for replicate, statistic in sorted(set(stats_a) & set(stats_b)):
-            a_out, b_out = stats_a[replicate, statistic], stats_b[replicate, statistic]
+        for setting, statistic in sorted(set(stats_a) & set(stats_b)):
+            a_out, b_out = stats_a[setting, statistic], stats_b[setting, statistic]
             if a_out != b_out:
-                where = f" [{replicate}]" if replicate else ""
+                where = f" [{setting}]" if setting else ""
                 lines.append(f"  {cid} {statistic}{where}: {a_out} -> {b_out}")
     return lines
+
+
+def problems(document: dict) -> list[str]:
+    """Why a finished run does not count as verdicts: supported negative controls, errored claims."""
+    found = []
+    for claim in document["claims"]:
+        for test in claim["tests"]:
+            for control in test["controls"]:
+                if control["outcome"] == "supported":
+                    found.append(f"{claim['id']}: negative control came out supported, the test does not "
+                                 f"discriminate: {test['nodeid']} ({control['statistic']})")
+        if claim["verdict"] == "errored":
+            found.append(f"{claim['id']}: errored: {claim['reason']}")
+    return found
+
+
+def _read(path: Path) -> dict:
+    document = json.loads(path.read_text())
+    if not isinstance(document, dict) or not isinstance(document.get("claims"), list):
+        raise ValueError("not a claims report (no list of claims)")
+    return document
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,14 +64,23 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("diff", help="list verdict changes from report A to report B")
     d.add_argument("a", type=Path)
     d.add_argument("b", type=Path)
+    c = sub.add_parser("check", help="exit 1 if a negative control came out supported or a claim errored")
+    c.add_argument("report", type=Path)
     args = parser.parse_args(argv)
     docs = []
-    for path in (args.a, args.b):
+    for path in (args.report,) if args.command == "check" else (args.a, args.b):
         try:
-            docs.append(json.loads(path.read_text()))
-        except (OSError, json.JSONDecodeError) as err:
+            docs.append(_read(path))
+        except (OSError, UnicodeDecodeError, ValueError) as err:
             print(f"error: cannot read claims report {path}: {err}", file=sys.stderr)
             return 2
+    if args.command == "check":
+        found = problems(docs[0])
+        for line in found:
+            print(f"error: {line}", file=sys.stderr)
+        counts = ", ".join(f"{n} {o}" for o, n in docs[0]["counts"].items() if n)
+        print(f"{args.report}: {'does not discriminate' if found else 'verdicts'} ({counts})")
+        return 1 if found else 0
     lines = diff(*docs)
     print("\n".join(lines) if lines else "no verdict changes")
     return 0

@@ -1,21 +1,22 @@
 """The claims document (``claims.json``): what ran, per claim, with verdicts, controls, evidence.
 
-Schema: ``schema.json`` beside this file (``SCHEMA_VERSION``). Within one replicate a claim's
-verdict aggregates its criteria: errored if any test errored; refuted if any criterion is refuted;
-inconclusive if any is inconclusive or a negative control came out supported (the test did not
-discriminate); else supported. A replicated run (settings x seeds) decides the claim in each
-replicate, then over replicates: supported only if supported in every one, refuted if refuted in
-more than half, errored if any errored, else inconclusive (the effect depends on seed or setting).
+Schema: ``schema.json`` beside this file (``SCHEMA_VERSION``). Every criterion is already decided
+over the training seeds of its setting (seed-level intervals, ``repcore.criteria``). Within one
+setting a claim's verdict aggregates its criteria: errored if any test errored; refuted if any
+criterion is refuted; inconclusive if any is inconclusive or a negative control came out supported
+(the test did not discriminate); else supported. A profile with several settings (dataset x
+architecture) decides the claim in each setting, then over settings: supported only if supported in
+every one, refuted if refuted in more than half, errored if any errored, else inconclusive (the
+effect depends on the setting). A negative control is decided once over all settings: it counts
+as supported if it came out supported in any (each at level 1 - 0.05 / settings).
 """
 
 import json
-import math
 from pathlib import Path
 
 from repcore.report.claims import CLAIMS
-from repcore.stats import mean_t_interval
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 OUTCOMES = ("supported", "refuted", "inconclusive", "errored")
 
@@ -53,63 +54,39 @@ def claim_verdict(tests: list[dict]) -> tuple[str, str]:
     return "supported", f"all {len(outcomes)} criteria supported{controls_note}"
 
 
-def replicated_verdict(per_replicate: dict[str, tuple[str, str]]) -> tuple[str, str]:
-    """(verdict, reason) of a claim over replicates, from its verdict in each."""
-    outcomes = [verdict for verdict, _ in per_replicate.values()]
+def over_settings(per_setting: dict[str, tuple[str, str]], controls_failed: list[str]) -> tuple[str, str]:
+    """(verdict, reason) of a claim over settings, from its verdict in each and the settings where
+    a negative control came out supported (decided once over all settings)."""
+    outcomes = [verdict for verdict, _ in per_setting.values()]
     n = len(outcomes)
     tally = ", ".join(f"{outcomes.count(o)} {o}" for o in OUTCOMES if o in outcomes)
     if "errored" in outcomes:
-        return "errored", f"errored in {outcomes.count('errored')} of {n} replicates ({tally})"
-    if outcomes.count("supported") == n:
-        return "supported", f"supported in all {n} replicates"
+        return "errored", f"errored in {outcomes.count('errored')} of {n} settings ({tally})"
     if outcomes.count("refuted") * 2 > n:
-        return "refuted", f"refuted in {outcomes.count('refuted')} of {n} replicates ({tally})"
-    return "inconclusive", (f"{tally} of {n} replicates; supported needs all {n}, "
-                            f"refuted more than {n // 2}")
+        return "refuted", f"refuted in {outcomes.count('refuted')} of {n} settings ({tally})"
+    if controls_failed:
+        return "inconclusive", (f"a negative control came out supported (in {', '.join(controls_failed)}): "
+                                "the test does not discriminate")
+    if outcomes.count("supported") == n:
+        return "supported", f"supported in all {n} settings"
+    return "inconclusive", f"{tally} of {n} settings; supported needs all {n}, refuted more than {n // 2}"
 
 
 def _decide_claim(tests: list[dict]) -> tuple[str, str, list[dict]]:
-    """(verdict, reason, per-replicate verdicts) of one claim. Tests outside any replicate (those
-    that use no zoo model) count in every replicate."""
-    labels = list(dict.fromkeys(t["replicate"] for t in tests if t.get("replicate")))
+    """(verdict, reason, per-setting verdicts) of one claim. Tests outside any setting (those that
+    use no zoo model) count in every setting."""
+    labels = list(dict.fromkeys(t["setting"] for t in tests if t.get("setting")))
     if not labels:
         return (*claim_verdict(tests), [])
-    shared = [t for t in tests if not t.get("replicate")]
-    per = {label: claim_verdict([*shared, *(t for t in tests if t.get("replicate") == label)])
-           for label in labels}
+    shared = [t for t in tests if not t.get("setting")]
+    per = {label: claim_verdict([*shared, *(t for t in tests if t.get("setting") == label)]) for label in labels}
+    failed = [t["setting"] for t in tests if t.get("setting") and any(c["outcome"] == "supported" for c in t["controls"])]
     rows = [{"label": label, "verdict": v, "reason": r} for label, (v, r) in per.items()]
-    return (*replicated_verdict(per), rows)
-
-
-def _criterion_id(test: dict) -> str:
-    """A test's node id without its replicate parameter (the same criterion in every replicate)."""
-    label = test["replicate"]
-    return test["nodeid"].replace(f"[{label}]", "").replace(f"[{label}-", "[")
-
-
-def across_replicates(tests: list[dict]) -> list[dict]:
-    """Each criterion's statistic over replicates: the per-replicate values, their mean with a 95%
-    t-interval over replicates, and how many replicates supported it (evidence; the verdict rule
-    is ``replicated_verdict``). Criteria first, then negative controls."""
-    rows: dict[tuple[str, int], dict] = {}
-    for t in tests:
-        if not t.get("replicate"):
-            continue
-        for i, v in enumerate(t["verdicts"] + t["controls"]):
-            row = rows.setdefault((_criterion_id(t), i), {
-                "criterion": _criterion_id(t).split("::")[-1], "statistic": v["statistic"],
-                "control": bool(t["controls"]), "values": {}, "supported": 0})
-            row["values"][t["replicate"]] = v["value"]
-            row["supported"] += v["outcome"] == "supported"
-    for row in rows.values():
-        finite = [x for x in row["values"].values() if math.isfinite(x)]
-        row["mean"], row["ci_low"], row["ci_high"] = (
-            mean_t_interval(finite) if len(finite) >= 2 else (None, None, None))
-    return sorted(rows.values(), key=lambda row: row["control"])
+    return (*over_settings(per, failed), rows)
 
 
 def _model_key(model: str, test: dict) -> str:
-    return f"{model}@{test['replicate']}" if test.get("replicate") else model
+    return f"{model}@{test['setting']}" if test.get("setting") and "@" not in model else model
 
 
 def build_document(tests: list[dict], header: dict) -> dict:
@@ -121,15 +98,14 @@ def build_document(tests: list[dict], header: dict) -> dict:
         mine = [t for t in tests if t["claim"] == claim_id]
         if not mine:
             continue
-        verdict, reason, replicates = _decide_claim(mine)
+        verdict, reason, settings = _decide_claim(mine)
         evidence: dict[str, dict] = {}
         for t in mine:
             for row in t["evidence"]:
                 evidence.setdefault(_model_key(row["model"], t), {}).update(row["metrics"])
         claims.append({
             "id": claim_id, "statement": statement, "verdict": verdict, "reason": reason,
-            "tests": mine, "evidence": evidence, "replicates": replicates,
-            "across_replicates": across_replicates(mine) if replicates else [],
+            "tests": mine, "evidence": evidence, "settings": settings,
             "figures": [f for t in mine for f in t["figures"]],
         })
     counts = {o: sum(c["verdict"] == o for c in claims) for o in OUTCOMES}

@@ -50,14 +50,15 @@ class ClaimsReport:
         test = self.tests.setdefault(report.nodeid, {
             "nodeid": report.nodeid, "claim": claim, "outcome": "passed", "message": "",
             "duration": 0.0, "verdicts": [], "controls": [], "evidence": [], "figures": [],
-            "preconditions": [], "replicate": None})
+            "preconditions": [], "attack_checks": [], "setting": None})
         test["duration"] = round(test["duration"] + report.duration, 3)
         if report.when == "call" or report.outcome != "passed":
             for name, value in report.user_properties:
-                if name == "replicate":
-                    test["replicate"] = value
+                if name == "setting":
+                    test["setting"] = value
                 key = {"verdict": "verdicts", "control": "controls", "evidence": "evidence",
-                       "figure": "figures", "precondition": "preconditions"}.get(name)
+                       "figure": "figures", "precondition": "preconditions",
+                       "attack_check": "attack_checks"}.get(name)
                 if key and value not in test[key]:
                     test[key].append(value)
         if report.skipped:
@@ -96,7 +97,7 @@ class ClaimsReport:
             deciding = [v for v in verdicts if v["outcome"] == claim["verdict"]] or verdicts
             first = deciding[0] if deciding else None
             statistic = f"{first['statistic']} = {first['value']:.4g}" if first else ""
-            if claim["replicates"]:
+            if claim["settings"]:
                 statistic = claim["reason"]
             tr.write_line(f"{claim['id']:<4} {claim['verdict'].upper():<13} {statistic[:90]}")
         counts = ", ".join(f"{n} {o}" for o, n in document["counts"].items() if n)
@@ -109,6 +110,19 @@ def _short(report: pytest.TestReport) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
     errors = [line[1:].strip() for line in lines if line.startswith("E ")]
     return (" ".join(errors) if errors else (lines[-1] if lines else ""))[:2000]
+
+
+def unit_of_replication(profile) -> str:
+    """How this run's intervals are built, for the report header."""
+    if len(profile.seeds) == 1:
+        return ("single seed: sample variance only. Every interval is a bootstrap over test samples of one "
+                "training run; it does not cover seed-to-seed variation (use 3 or more seeds to compare models).")
+    return (f"the training run: {len(profile.seeds)} seeds ({', '.join(map(str, profile.seeds))}) per role. "
+            "Each criterion takes one estimate per seed and is decided on mean +- t(S-1) sqrt(s_b^2/S + se^2): "
+            "s_b the spread between seeds, se the runs' mean bootstrap standard error over test samples "
+            "(an upper bound, since the runs share the test images). Roles that no seed-level criterion "
+            "compares (the LS sweep beyond eps 0.1, the 2-D models) are trained for the first seed only, "
+            "and their criteria say \"single seed\".")
 
 
 def session_header(config: pytest.Config, profile, device: torch.device, datasets: list[str]) -> dict:
@@ -124,7 +138,8 @@ def session_header(config: pytest.Config, profile, device: torch.device, dataset
                                  f" ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"),
         "seeds": {"training": seeds, "replicates": list(profile.seeds), "bootstrap": SEED,
                   "hypothesis": "derandomized"},
-        "replicates": [r.label for r in profile.replicates] if profile.replicated else [],
+        "settings": list(profile.settings),
+        "unit_of_replication": unit_of_replication(profile),
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "torchvision": _version("torchvision"), "repcore": _version("repcore"),
                      "pyautoattack": _version("pyautoattack"), "scipy": _version("scipy")},

@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from repcore import stats
+from repcore.criteria import CONTROL_FALSE_POSITIVE_RATE, Criterion, Outcome, holds_for_all
+
+
+def _estimates(values, se=0.01, n=1000):
+    return [stats.Estimate(v, np.random.default_rng(i).normal(v, se, 4000), n) for i, v in enumerate(values)]
+
+
+@pytest.mark.parametrize("values, direction, outcome", [
+    ((0.3, 0.31, 0.29), "above", Outcome.SUPPORTED),
+    ((-0.3, -0.31, -0.29), "above", Outcome.REFUTED),
+    ((-0.2, 0.1, 0.3), "above", Outcome.INCONCLUSIVE),
+    ((-0.3, -0.31, -0.29), "below", Outcome.SUPPORTED),
+    ((0.3, 0.31, 0.29), "below", Outcome.REFUTED),
+])
+def test_a_criterion_decides_on_the_seed_level_interval(values, direction, outcome):
+    verdict = Criterion("X", "s", 0.0, direction).decide(_estimates(values), [0, 1, 2])
+    assert verdict.outcome is outcome and verdict.unit == "3 training seeds and test samples"
+    assert [p[0] for p in verdict.per_seed] == [0, 1, 2]
+
+
+def test_a_single_seed_comparison_that_seeds_overturn_is_not_supported_with_three():
+    """Seed 0 alone says 'supported'; the three seeds together disagree too much to say so."""
+    criterion = Criterion("X", "acc(reg) - acc(hard)", -0.01, "above")
+    seeds = _estimates((0.008, -0.03, 0.004), se=0.004)
+    assert criterion.decide(seeds[:1], [0]).supported
+    assert criterion.decide(seeds, [0, 1, 2]).outcome is Outcome.INCONCLUSIVE
+
+
+def test_too_little_data_and_unmet_preconditions_are_inconclusive_never_refuted():
+    criterion = Criterion("X", "s", 0.0, "above")
+    assert "too little data" in criterion.decide(_estimates((0.5,), n=10), [0]).reason
+    unmet = Criterion("pre", "signed gap", 0.02, "above").decide(_estimates((0.001, 0.0, 0.002)), [0, 1, 2])
+    verdict = criterion.decide(_estimates((-0.5, -0.6, -0.4)), [0, 1, 2], precondition=unmet)
+    assert verdict.outcome is Outcome.INCONCLUSIVE and verdict.reason.startswith("precondition unmet: signed gap")
+    assert verdict.record()["precondition"]["outcome"] != "supported"
+
+
+def test_controls_share_a_five_percent_false_positive_rate_over_settings():
+    control = Criterion("X", "s", 0.0, "above").as_control()
+    assert control.control and control.level(1) == 0.95
+    assert control.level(6) == pytest.approx(1 - CONTROL_FALSE_POSITIVE_RATE / 6)
+    verdict = control.decide(_estimates((0.3,)), [0], decisions=6)
+    assert verdict.level == pytest.approx(1 - 0.05 / 6) and "false-positive rate" in verdict.reason
+
+
+def test_records_are_plain_python_and_properties_say_what_they_cover():
+    verdict = Criterion("X", "s", 0.0, "above").decide(
+        [stats.Estimate(np.float32(0.5), np.array([0.4, 0.6], dtype=np.float32), 100)], [0])
+    record = verdict.record()
+    assert all(type(v) in (str, float, int, list, type(None)) for v in record.values())
+    assert holds_for_all("T1", "property", 60).unit == "every generated case (property)"
+
+
+def test_an_unmeasurable_statistic_is_inconclusive_with_its_reason():
+    verdict = Criterion("C6", "|s* T* - 1|", 0.1, "below").unmeasurable("the temperature fit landed on its bound")
+    assert verdict.outcome is Outcome.INCONCLUSIVE and "bound" in verdict.reason
