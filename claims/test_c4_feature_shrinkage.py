@@ -2,8 +2,9 @@
 have a lower RMS than the hard-label model's, and the RMS decreases as the smoothing eps grows.
 
 Declared before measuring: a regularizer shrinks features when the seed-level interval of the
-relative change RMS(reg) / RMS(hard) - 1 (one paired value per training seed) lies below -10%, a
-margin well beyond the seed-to-seed spread of the hard recipe (``SEED_SPREAD``). The eps sweep:
+relative change RMS(reg) / RMS(hard) - 1 (one paired value per training seed) lies below -20%: twice
+the largest seed-to-seed change of the hard recipe measured by ``bench/seed_spread.py``
+(``SEED_SPREAD``), so a shrink counts only when it is larger than two hard seeds can differ. The eps sweep:
 Spearman(eps, RMS) below 0 (the sweep is trained for the first seed only). Negative control: the
 hard-label recipe retrained with the next seed, against the hard model.
 """
@@ -18,9 +19,9 @@ from repcore.geometry import feature_rms, mean_square, sample_rms
 from repcore.report.figures import rms_vs_cosine
 from repcore.stats import Estimate, paired_bootstrap, spearman
 
-SEED_SPREAD = ("hard vs hard of the next seed on the smoke profile, seeds 0-6: RMS changes of "
-               "-3.4% to +4.0% (largest |change| 4.0%); two CIFAR-10 hard seeds differ by 1-4%")
-SHRINKS = Criterion("C4", "RMS(reg) / RMS(hard) - 1", -0.10, "below", bound_evidence=SEED_SPREAD)
+SEED_SPREAD = ("twice the largest |RMS change| of hard vs hard of the next seed, smoke seeds 0-6 "
+               "(bench/seed_spread.py): -3.9%, +1.6%, +3.4%, -9.2%, +9.7%, -3.2%; largest 9.7%")
+SHRINKS = Criterion("C4", "RMS(reg) / RMS(hard) - 1", -0.20, "below", bound_evidence=SEED_SPREAD)
 SHRINKS_WITH_EPS = Criterion("C4", "Spearman(eps, RMS) over the LS sweep", 0.0, "below")
 ANOTHER_SEED = SHRINKS.as_control("RMS(hard, next seed) / RMS(hard) - 1")
 

@@ -2,7 +2,8 @@
 cos(v, v_opt,c_hat) than the hard-label model's.
 
 Declared: the seed-level interval of mean cos(reg) - mean cos(hard) (one paired value per training
-seed) lies above 0.05, a margin beyond the seed-to-seed spread of the hard recipe (``SEED_SPREAD``).
+seed) lies above 0.04: twice the largest seed-to-seed difference of the hard recipe measured by
+``bench/seed_spread.py`` (``SEED_SPREAD``).
 Negative control: the hard-label recipe retrained with the next seed, against the hard model.
 """
 
@@ -13,9 +14,9 @@ from fixtures.profiles import REGULARIZED
 from repcore.criteria import Criterion
 from repcore.stats import Estimate, mean_difference, paired_bootstrap
 
-SEED_SPREAD = ("hard vs hard of the next seed on the smoke profile, seeds 0-6: mean cos differs by "
-               "-0.012 to +0.016 (largest |difference| 0.016)")
-ALIGNS = Criterion("C5", "mean cos(reg) - mean cos(hard)", 0.05, "above", bound_evidence=SEED_SPREAD)
+SEED_SPREAD = ("twice the largest |mean cos difference| of hard vs hard of the next seed, smoke seeds 0-6 "
+               "(bench/seed_spread.py): +0.007, -0.007, -0.008, +0.005, +0.018, +0.007; largest 0.018")
+ALIGNS = Criterion("C5", "mean cos(reg) - mean cos(hard)", 0.04, "above", bound_evidence=SEED_SPREAD)
 ANOTHER_SEED = ALIGNS.as_control("mean cos(hard, next seed) - mean cos(hard)")
 
 

@@ -4,7 +4,7 @@ temperature T* fitted by NLL on the validation split satisfy s* T* ~ 1 and calib
 
 Declared (seed-level intervals, each run's interval over validation resamples with both refitted):
 |s* T* - 1| below 0.1, and |ECE after s* - ECE after T*| on the test split below 1 point. Both
-tolerances sit above the seed-to-seed spread measured on the hard recipe (``SEED_SPREAD``). A fit
+tolerances are at least twice the largest value measured on the hard recipe's seeds (``SEED_SPREAD``). A fit
 that lands on its search bound (no finite s* or T*) makes the criterion inconclusive. Negative
 control: the hard head given a large bias, where the equivalence breaks.
 """
@@ -23,8 +23,8 @@ from repcore.features import head_parameters
 from repcore.report.figures import scaling_curves
 from repcore.stats import Estimate, index_bootstrap, paired_bootstrap, per_resample
 
-SEED_SPREAD = ("hard models of seeds 0-6 on the smoke profile: |s* T* - 1| from 0.000 to 0.004 and "
-               "|ECE(s*) - ECE(T*)| up to 0.2 points")
+SEED_SPREAD = ("at least twice the largest value on the hard models of smoke seeds 0-5 (bench/seed_spread.py): "
+               "|s* T* - 1| 0.004 to 0.009, |ECE(s*) - ECE(T*)| 0.09 to 0.43 points")
 PRODUCT_NEAR_ONE = Criterion("C6", "|s* T* - 1|", 0.1, "below", bound_evidence=SEED_SPREAD)
 SAME_ECE = Criterion("C6", "|ECE(s*) - ECE(T*)|", 0.01, "below", bound_evidence=SEED_SPREAD)
 LARGE_BIAS = PRODUCT_NEAR_ONE.as_control("|s* T* - 1|, large bias")

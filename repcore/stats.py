@@ -5,12 +5,14 @@ and the seed-level interval over training runs.
   distribution under resampling of the test samples (``scipy.stats.bootstrap``, seeded, paired
   where the models see the same images) or, for shuffled controls, under seeded permutations.
 - ``over_seeds``: the unit of replication is the training run. With S >= 2 runs of estimates
-  x_1..x_S, the interval is mean(x) +- t_{S-1} sqrt(s_b^2 / S + se^2): s_b the between-seed standard
-  deviation, se the mean of the runs' bootstrap standard errors, which bounds the test-sample
-  standard error of mean(x) from above (the runs share the test images, so their sampling errors
-  are correlated, at most fully). By the law of total variance the two terms add; the t quantile with
-  S - 1 degrees of freedom accounts for estimating s_b from S runs. With S = 1 the interval is the
-  run's bootstrap percentile interval: sample variance only.
+  x_1..x_S, the interval is mean(x) +- sqrt((t_{S-1} s_b / sqrt(S))^2 + (z se)^2): s_b the
+  between-seed standard deviation, se the mean of the runs' bootstrap standard errors, which bounds
+  the test-sample standard error of mean(x) from above (the runs share the test images, so their
+  sampling errors are correlated, at most fully). The two components are independent (law of total
+  variance), so their half-widths add in quadrature, each at its own quantile: Student's t with
+  S - 1 degrees of freedom for the spread estimated from S runs, the normal one for the standard
+  error estimated from thousands of resamples. With S = 1 the interval is the run's bootstrap
+  percentile interval: sample variance only.
 """
 
 from collections.abc import Callable, Sequence
@@ -85,7 +87,8 @@ def over_seeds(estimates: Sequence[Estimate], seeds: Sequence[int], level: float
         _, low, high = per_seed[0]
         return SeedInterval(float(values[0]), low, high, n, tuple(seeds), per_seed, 0.0, sample_se, level)
     between = float(values.std(ddof=1))
-    half = stats.t.ppf((1 + level) / 2, len(values) - 1) * np.sqrt(between ** 2 / len(values) + sample_se ** 2)
+    seed_half = stats.t.ppf((1 + level) / 2, len(values) - 1) * between / np.sqrt(len(values))
+    half = float(np.hypot(seed_half, stats.norm.ppf((1 + level) / 2) * sample_se))
     mean = float(values.mean())
     return SeedInterval(mean, mean - half, mean + half, n, tuple(seeds), per_seed, between, sample_se, level)
 

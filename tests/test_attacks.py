@@ -98,7 +98,8 @@ class _Randomized(torch.nn.Module):
         self.model = model
 
     def forward(self, x):
-        return self.model(x) + torch.randn(x.shape[0], 3)
+        logits = self.model(x)
+        return logits + torch.randn_like(logits)
 
 
 def test_autoattack_checks_are_captured_not_lost_in_the_log():

@@ -42,11 +42,11 @@ def _estimate(value, se, n=1000):
     return stats.Estimate(value, np.random.default_rng(0).normal(value, se, 4000), n)
 
 
-def test_over_seeds_adds_the_seed_spread_to_the_sample_error_with_a_t_quantile():
+def test_over_seeds_adds_the_seed_spread_and_the_sample_error_in_quadrature():
     estimates = [_estimate(v, 0.01) for v in (0.4, 0.5, 0.6)]
     interval = stats.over_seeds(estimates, [0, 1, 2])
     se = np.mean([e.se for e in estimates])
-    half = sps.t.ppf(0.975, 2) * np.sqrt(0.1 ** 2 / 3 + se ** 2)
+    half = np.hypot(sps.t.ppf(0.975, 2) * 0.1 / np.sqrt(3), sps.norm.ppf(0.975) * se)
     assert interval.value == pytest.approx(0.5)
     assert (interval.low, interval.high) == pytest.approx((0.5 - half, 0.5 + half))
     assert interval.between_seed_sd == pytest.approx(0.1) and "3 training seeds" in interval.unit

@@ -82,7 +82,7 @@ def test_smoke_profile_has_every_role():
     profile = get_profile("smoke")
     assert set(profile.regularized) == {"LS", "Mixup", "CutMix"}
     assert sorted(profile.ls_sweep) == [0.0, 0.05, 0.1, 0.2, 0.3]
-    assert profile.models["bottleneck_nobias"].head_bias is False
+    assert profile.models["bottleneck_nobias@small_cnn-embedded-s0"].head_bias is False
 
 
 def test_paper_profile_crosses_architectures_datasets_and_three_seeds():
@@ -201,9 +201,9 @@ def test_cli_lists_and_cleans_a_profile(tmp_path, capsys):
 
 
 def test_cli_reports_a_damaged_artifact_as_invalid(tmp_path, capsys):
-    spec = get_profile("smoke").models["hard"]
+    spec = get_profile("smoke", seeds="0").models["hard"]
     Path(tmp_path, f"{spec.key()}.json").write_text("{")
-    cli.main(["list", "--profile", "smoke", "--cache-dir", str(tmp_path)])
+    cli.main(["list", "--profile", "smoke", "--seeds", "0", "--cache-dir", str(tmp_path)])
     assert "invalid (" in capsys.readouterr().out
 
 

@@ -118,7 +118,7 @@ def unit_of_replication(profile) -> str:
         return ("single seed: sample variance only. Every interval is a bootstrap over test samples of one "
                 "training run; it does not cover seed-to-seed variation (use 3 or more seeds to compare models).")
     return (f"the training run: {len(profile.seeds)} seeds ({', '.join(map(str, profile.seeds))}) per role. "
-            "Each criterion takes one estimate per seed and is decided on mean +- t(S-1) sqrt(s_b^2/S + se^2): "
+            "Each criterion takes one estimate per seed and is decided on mean +- sqrt((t(S-1) s_b/sqrt(S))^2 + (z se)^2): "
             "s_b the spread between seeds, se the runs' mean bootstrap standard error over test samples "
             "(an upper bound, since the runs share the test images). Roles that no seed-level criterion "
             "compares (the LS sweep beyond eps 0.1, the 2-D models) are trained for the first seed only, "
