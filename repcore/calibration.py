@@ -84,10 +84,15 @@ def _nll(logits: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def _fit_log_scalar(nll_of: Callable[[float], float], name: str) -> float:
+    """argmin_x NLL(x) over log x in [-B, B]; at (or no better than) a bound, ``FitAtBoundError``.
+
+    The second test catches an NLL that goes flat (float64 underflow) before the bound: the search
+    may stop anywhere on the flat part, which is no optimum either."""
     result = optimize.minimize_scalar(lambda log_x: nll_of(float(np.exp(log_x))),
                                       bounds=(-LOG_SEARCH_BOUND, LOG_SEARCH_BOUND),
                                       method="bounded", options={"xatol": 1e-6})
-    if abs(result.x) > LOG_SEARCH_BOUND - 1e-3:
+    nearer_bound = float(np.copysign(LOG_SEARCH_BOUND, result.x))
+    if abs(result.x) > LOG_SEARCH_BOUND - 1e-3 or nll_of(float(np.exp(nearer_bound))) <= result.fun:
         raise FitAtBoundError(f"the {name} fit landed on its search bound e^{'+' if result.x > 0 else '-'}"
                               f"{LOG_SEARCH_BOUND:g}: no finite optimum in [e^-{LOG_SEARCH_BOUND:g}, "
                               f"e^{LOG_SEARCH_BOUND:g}]")
