@@ -18,7 +18,7 @@ from fixtures.cache import default_cache_dir  # noqa: E402
 from fixtures.data import DISPLAY_NAMES  # noqa: E402
 from fixtures.profiles import PROFILES, Profile, get_profile  # noqa: E402
 from fixtures.zoo import BUILD_ERRORS, SettingRuns, Zoo, build_zoo, default_jobs, resolve_device  # noqa: E402
-from repcore.report.plugin import ClaimsReport, session_header  # noqa: E402
+from repcore.report.plugin import ClaimsReport, ReportDirError, check_report_dir, session_header  # noqa: E402
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
@@ -69,6 +69,11 @@ def pytest_configure(config: pytest.Config) -> None:
     except (ValueError, RuntimeError) as err:
         raise pytest.UsageError(str(err)) from err
     if not hasattr(config, "workerinput"):
+        if _runs_claims(config):
+            try:
+                check_report_dir(Path(config.getoption("--report-dir")))
+            except ReportDirError as err:
+                raise pytest.UsageError(str(err)) from err
         datasets = sorted({DISPLAY_NAMES[spec.data.name] for spec in profile.models.values()})
         config.pluginmanager.register(
             ClaimsReport(config, session_header(config, profile, device, datasets)), "repcore-claims-report")

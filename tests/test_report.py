@@ -179,18 +179,22 @@ def test_html_is_self_contained_and_names_every_claim(tmp_path):
     assert "http://" not in html.replace("http://www.w3.org", "") and "<script" not in html
 
 
-def test_a_partial_claims_run_writes_a_report_of_what_ran(tmp_path):
-    """pytest claims -n 2 -k T1 --no-prebuild: T1 needs no zoo; only T1 is reported."""
+def test_a_partial_claims_run_writes_a_report_of_what_ran_beside_the_complete_one(tmp_path):
+    """pytest claims -n 2 -k T1 --no-prebuild: T1 needs no zoo; only T1 is reported, in
+    claims.partial.json, and the last complete report is left as it was."""
+    (tmp_path / "claims.json").write_text("the last complete report")
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "claims", "-n", "2", "-k", "t1 and not t1a", "--no-prebuild",
          "--report-dir", str(tmp_path), "--cache-dir", str(tmp_path / "cache"), "-q", "-p", "no:cacheprovider"],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    document = json.loads((tmp_path / "claims.json").read_text())
+    document = json.loads((tmp_path / "claims.partial.json").read_text())
     jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
-    assert [c["id"] for c in document["claims"]] == ["T1"] and document["partial"]
+    assert [c["id"] for c in document["claims"]] == ["T1"] and document["partial"] and not document["complete"]
     assert document["claims"][0]["verdict"] == "supported"
-    assert "repcore claims" in run.stdout and "claims.html" in run.stdout
+    assert document["claims"][0]["tests_ran"] == document["claims"][0]["tests_collected"] > 0
+    assert (tmp_path / "claims.json").read_text() == "the last complete report"
+    assert "repcore claims" in run.stdout and "claims.partial.html" in run.stdout
     assert not (tmp_path / "cache").exists()
 
 

@@ -8,17 +8,20 @@ criterion is refuted; inconclusive if any is inconclusive or a negative control 
 architecture) decides the claim in each setting, then over settings: supported only if supported in
 every one, refuted if refuted in more than half, errored if any errored, else inconclusive (the
 effect depends on the setting). A negative control is decided once over all settings: it counts
-as supported if it came out supported in any (each at level 1 - 0.05 / settings).
+as supported if it came out supported in any (each at level 1 - 0.05 / settings). A claim of which
+fewer tests finished than were selected (an interrupted run) is incomplete, whatever its finished
+tests say: "incomplete: k of n tests ran".
 """
 
 import json
 from pathlib import Path
 
+from repcore.files import atomic_write
 from repcore.report.claims import CLAIMS
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
-OUTCOMES = ("supported", "refuted", "inconclusive", "errored")
+OUTCOMES = ("supported", "refuted", "inconclusive", "errored", "incomplete")
 
 
 def criterion_outcome(test: dict) -> str:
@@ -89,16 +92,23 @@ def _model_key(model: str, test: dict) -> str:
     return f"{model}@{test['setting']}" if test.get("setting") and "@" not in model else model
 
 
-def build_document(tests: list[dict], header: dict) -> dict:
+def build_document(tests: list[dict], header: dict, collected: dict[str, int] | None = None) -> dict:
     """The report document from per-test records (see ``schema.json``), claims in CLAIMS.md order
-    and each claim's tests by node id, whatever order the tests finished in."""
+    and each claim's tests by node id, whatever order the tests finished in. ``collected`` counts
+    each claim's selected tests (default: those recorded); a claim with fewer finished is incomplete."""
     tests = sorted(tests, key=lambda t: t["nodeid"])
+    collected = collected or {}
     claims = []
     for claim_id, statement in CLAIMS.items():
         mine = [t for t in tests if t["claim"] == claim_id]
-        if not mine:
+        ran = sum(t.get("finished", True) for t in mine)
+        expected = max(collected.get(claim_id, 0), len(mine))
+        if not expected:
             continue
-        verdict, reason, settings = _decide_claim(mine)
+        verdict, reason, settings = _decide_claim(mine) if mine else ("inconclusive", "no test ran", [])
+        if ran < expected:
+            verdict, reason = "incomplete", (f"incomplete: {ran} of {expected} tests ran; the verdict needs "
+                                             f"all of them (those that ran say {verdict}: {reason})")
         evidence: dict[str, dict] = {}
         for t in mine:
             for row in t["evidence"]:
@@ -107,16 +117,18 @@ def build_document(tests: list[dict], header: dict) -> dict:
             "id": claim_id, "statement": statement, "verdict": verdict, "reason": reason,
             "tests": mine, "evidence": evidence, "settings": settings,
             "figures": [f for t in mine for f in t["figures"]],
+            "tests_collected": expected, "tests_ran": ran,
         })
     counts = {o: sum(c["verdict"] == o for c in claims) for o in OUTCOMES}
     models: dict[str, dict] = {}
     for claim in claims:
         for model, metrics in claim["evidence"].items():
             models.setdefault(model, {}).update(metrics)
-    return {"schema_version": SCHEMA_VERSION, **header, "counts": counts, "claims": claims,
-            "models": models}
+    complete = not (header.get("interrupted") or header.get("partial") or counts["incomplete"])
+    return {"schema_version": SCHEMA_VERSION, **header, "complete": complete, "counts": counts,
+            "claims": claims, "models": models}
 
 
 def write_document(document: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2, sort_keys=False))
+    """``claims.json`` (or wherever ``path`` says), written atomically."""
+    atomic_write(path, json.dumps(document, indent=2, sort_keys=False).encode())

@@ -1,11 +1,19 @@
 """The pytest plugin that writes the claims report. It runs where the session ends: the xdist
 controller, or the only process without xdist. Workers send verdicts, evidence and figure paths
-through ``user_properties``; this plugin alone writes ``claims.json`` and ``claims.html``."""
+through ``user_properties``; this plugin alone writes ``claims.json`` and ``claims.html``.
+
+A finished report is never lost: files are written atomically; a run that is not complete
+(interrupted, stopped early, ``-k``/``-m``) writes ``claims.partial.json``/``.html`` beside the last
+complete report instead of over it; a report folder that cannot be written is refused before any
+test runs, and if writing still fails at the end the report goes to a temporary folder, named.
+"""
 
 import datetime
 import importlib.metadata
 import platform
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -13,6 +21,7 @@ import pytest
 import torch
 
 from repcore.report.claims import claim_of
+from repcore.files import atomic_write
 from repcore.report.document import build_document, write_document
 from repcore.report.render import render_html
 
@@ -35,13 +44,49 @@ def git_revision(root: Path) -> str:
         return "unknown"
 
 
+class ReportDirError(OSError):
+    """The report folder cannot be written."""
+
+
+def check_report_dir(report_dir: Path) -> None:
+    """Create ``report_dir`` and write a probe file there, or raise ``ReportDirError`` saying why."""
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=report_dir, prefix=".write-probe-"):
+            pass
+    except OSError as err:
+        raise ReportDirError(f"--report-dir {report_dir} is not a folder this run can write "
+                             f"({err.strerror or err}); pass --report-dir with a writable folder") from err
+
+
+def report_paths(report_dir: Path, complete: bool) -> tuple[Path, Path]:
+    """(json, html): ``claims.*`` for a complete run, ``claims.partial.*`` beside them otherwise."""
+    stem = "claims" if complete else "claims.partial"
+    return report_dir / f"{stem}.json", report_dir / f"{stem}.html"
+
+
 class ClaimsReport:
     def __init__(self, config: pytest.Config, header: dict):
         self.config, self.header = config, header
         self.tests: dict[str, dict] = {}
+        self.collected: dict[str, set[str]] = {}
         self.start = time.time()
         self.paths: tuple[Path, Path] | None = None
         self.document: dict | None = None
+        self.fallback_reason = ""
+
+    def _collect(self, nodeids) -> None:
+        for nodeid in nodeids:
+            claim = claim_of(nodeid)
+            if claim is not None:
+                self.collected.setdefault(claim, set()).add(nodeid)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._collect(item.nodeid for item in session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        self._collect(ids)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         claim = claim_of(report.nodeid)
@@ -50,8 +95,10 @@ class ClaimsReport:
         test = self.tests.setdefault(report.nodeid, {
             "nodeid": report.nodeid, "claim": claim, "outcome": "passed", "message": "",
             "duration": 0.0, "verdicts": [], "controls": [], "evidence": [], "figures": [],
-            "preconditions": [], "attack_checks": [], "setting": None})
+            "preconditions": [], "attack_checks": [], "setting": None, "finished": False})
         test["duration"] = round(test["duration"] + report.duration, 3)
+        if report.when == "teardown":
+            test["finished"] = True
         if report.when == "call" or report.outcome != "passed":
             for name, value in report.user_properties:
                 if name == "setting":
@@ -71,20 +118,36 @@ class ClaimsReport:
             test["message"] = _short(report)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not self.tests:
+        if not self.tests and not self.collected:
             return
+        stopped = bool(session.shouldstop or session.shouldfail)
         header = {**self.header,
                   "duration_s": round(time.time() - self.start, 1),
                   "exit_status": int(exitstatus),
-                  "interrupted": int(exitstatus) == int(pytest.ExitCode.INTERRUPTED),
+                  "interrupted": int(exitstatus) == int(pytest.ExitCode.INTERRUPTED) or stopped,
                   "partial": bool(self.config.getoption("keyword") or self.config.getoption("markexpr")),
                   "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
-        document = self.document = build_document(list(self.tests.values()), header)
+        document = self.document = build_document(list(self.tests.values()), header,
+                                                  {claim: len(ids) for claim, ids in self.collected.items()})
         report_dir = Path(self.config.getoption("--report-dir"))
-        json_path, html_path = report_dir / "claims.json", report_dir / "claims.html"
+        try:
+            self.paths = self._write(document, report_dir)
+        except OSError as err:
+            fallback = Path(tempfile.mkdtemp(prefix="repcore-report-"))
+            self.paths = self._write(document, fallback)
+            self.fallback_reason = f"could not write the report to {report_dir} ({err}); it is in {fallback}"
+            print(f"error: {self.fallback_reason}", file=sys.stderr)
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
+    @staticmethod
+    def _write(document: dict, report_dir: Path) -> tuple[Path, Path]:
+        json_path, html_path = report_paths(report_dir, document["complete"])
         write_document(document, json_path)
-        html_path.write_text(render_html(document, report_dir))
-        self.paths = (json_path, html_path)
+        atomic_write(html_path, render_html(document, report_dir).encode())
+        if document["complete"]:
+            for stale in report_paths(report_dir, complete=False):
+                stale.unlink(missing_ok=True)
+        return json_path, html_path
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.paths is None:
@@ -102,6 +165,11 @@ class ClaimsReport:
             tr.write_line(f"{claim['id']:<4} {claim['verdict'].upper():<13} {statistic[:90]}")
         counts = ", ".join(f"{n} {o}" for o, n in document["counts"].items() if n)
         tr.write_line(f"claims: {counts}")
+        if not document["complete"]:
+            tr.write_line("partial report (interrupted, stopped early or a -k/-m selection): written beside "
+                          "the last complete report, not over it")
+        if self.fallback_reason:
+            tr.write_line(f"error: {self.fallback_reason}", red=True)
         tr.write_line(f"report: {self.paths[1].resolve()}  (data: {self.paths[0]})")
 
 
