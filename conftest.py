@@ -66,7 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         profile = selected_profile(config)
         device = resolve_device(config.getoption("--device"))
-    except (ValueError, RuntimeError) as err:
+    except ValueError as err:
         raise pytest.UsageError(str(err)) from err
     if not hasattr(config, "workerinput"):
         if _runs_claims(config):

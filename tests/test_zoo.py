@@ -219,7 +219,7 @@ def test_device_resolution_on_a_cpu_machine(monkeypatch):
     assert resolve_device("cpu", "gw3").type == "cpu"
     if not torch.cuda.is_available():
         assert resolve_device("auto", "gw1").type == "cpu"
-        with pytest.raises(RuntimeError, match="no CUDA device"):
+        with pytest.raises(ValueError, match="no CUDA device"):
             resolve_device("cuda")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)

@@ -1,6 +1,7 @@
 """``python -m repcore.report diff A.json B.json``: the verdict changes between two claims reports.
 ``python -m repcore.report check claims.json``: whether a finished run discriminates (exit 0), or
-not (exit 1: a negative control came out supported, or a claim errored; exit 2: no readable report).
+not (exit 1: a negative control came out supported, or a claim errored or is incomplete; exit 2: no
+readable report).
 Refuted and inconclusive claims are results, not failures."""
 
 import argparse
@@ -38,7 +39,7 @@ def diff(a: dict, b: dict) -> list[str]:
 
 
 def problems(document: dict) -> list[str]:
-    """Why a finished run does not count as verdicts: supported negative controls, errored claims."""
+    """Why a run does not count as verdicts: supported negative controls, errored or incomplete claims."""
     found = []
     for claim in document["claims"]:
         for test in claim["tests"]:
@@ -46,15 +47,34 @@ def problems(document: dict) -> list[str]:
                 if control["outcome"] == "supported":
                     found.append(f"{claim['id']}: negative control came out supported, the test does not "
                                  f"discriminate: {test['nodeid']} ({control['statistic']})")
-        if claim["verdict"] == "errored":
-            found.append(f"{claim['id']}: errored: {claim['reason']}")
+        if claim["verdict"] in ("errored", "incomplete"):
+            found.append(f"{claim['id']}: {claim['verdict']}: {claim['reason']}")
     return found
+
+
+def _shape_error(document) -> str | None:
+    """What keeps ``document`` from being a claims report ``diff`` and ``check`` can read, if anything."""
+    if not isinstance(document, dict) or not isinstance(document.get("claims"), list):
+        return "no list of claims"
+    if not isinstance(document.get("counts"), dict):
+        return "no counts"
+    for claim in document["claims"]:
+        if not isinstance(claim, dict) or not all(isinstance(claim.get(k), str) for k in ("id", "verdict", "reason")):
+            return "a claim without id, verdict and reason"
+        if not isinstance(claim.get("tests"), list):
+            return f"claim {claim['id']} has no list of tests"
+        for test in claim["tests"]:
+            rows = [*test.get("verdicts", ()), *test.get("controls", ())] if isinstance(test, dict) else None
+            if rows is None or not all(isinstance(r, dict) and "statistic" in r and "outcome" in r for r in rows):
+                return f"claim {claim['id']} has a test without verdicts and controls (statistic, outcome)"
+    return None
 
 
 def _read(path: Path) -> dict:
     document = json.loads(path.read_text())
-    if not isinstance(document, dict) or not isinstance(document.get("claims"), list):
-        raise ValueError("not a claims report (no list of claims)")
+    problem = _shape_error(document)
+    if problem:
+        raise ValueError(f"not a claims report ({problem})")
     return document
 
 
@@ -66,12 +86,16 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("b", type=Path)
     c = sub.add_parser("check", help="exit 1 if a negative control came out supported or a claim errored")
     c.add_argument("report", type=Path)
+    for command in (d, c):
+        command.add_argument("--debug", action="store_true", help="raise errors with their traceback")
     args = parser.parse_args(argv)
     docs = []
     for path in (args.report,) if args.command == "check" else (args.a, args.b):
         try:
             docs.append(_read(path))
         except (OSError, UnicodeDecodeError, ValueError) as err:
+            if args.debug:
+                raise
             print(f"error: cannot read claims report {path}: {err}", file=sys.stderr)
             return 2
     if args.command == "check":
