@@ -50,6 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"fixture-model cache (default {default_cache_dir()})")
     group.addoption("--report-dir", type=Path, default=Path("reports"),
                     help="where the claims report is written (default reports/)")
+    group.addoption("--previous-report", type=Path, default=None,
+                    help="an earlier claims.json: the report shows each claim's previous verdict and marks changes")
     group.addoption("--no-prebuild", action="store_true",
                     help="do not train the profile's missing models at session start; tests then "
                          "train (once, under locks) only the models they use")

@@ -15,9 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def _torchrun_build(cache_dir: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-         "tests/tiny_build.py", "build", "--profile", "tiny", "--model", "hard", "--device", "cpu",
+         "-m", "fixtures", "build", "--profile", "tiny", "--model", "hard", "--device", "cpu",
          "--cache-dir", str(cache_dir)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
+                       "REPCORE_PLUGINS": "tests.tiny_profile"},
         capture_output=True, text=True, timeout=300)
 
 

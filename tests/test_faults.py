@@ -156,10 +156,11 @@ def test_an_interrupted_claims_run_marks_claims_incomplete_beside_the_complete_r
 
 def _start_build(cache_dir: Path, token: str) -> subprocess.Popen:
     build = subprocess.Popen(
-        [sys.executable, "tests/tiny_build.py", "build", "--profile", "tiny", "--device", "cpu", "--jobs", "2",
+        [sys.executable, "-m", "fixtures", "build", "--profile", "tiny", "--device", "cpu", "--jobs", "2",
          "--cache-dir", str(cache_dir)],
         cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "REPCORE_TINY_EPOCHS": "400", "REPCORE_FAULT_TOKEN": token})
+        env={**os.environ, "PYTHONPATH": str(ROOT), "REPCORE_PLUGINS": "tests.tiny_profile",
+             "REPCORE_TINY_EPOCHS": "400", "REPCORE_FAULT_TOKEN": token})
     assert _wait_for(lambda: len(_processes_with(token)) >= 3, 120), "the build did not start its workers"
     time.sleep(4)  # the workers are training
     return build

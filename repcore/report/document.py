@@ -92,12 +92,15 @@ def _model_key(model: str, test: dict) -> str:
     return f"{model}@{test['setting']}" if test.get("setting") and "@" not in model else model
 
 
-def build_document(tests: list[dict], header: dict, collected: dict[str, int] | None = None) -> dict:
+def build_document(tests: list[dict], header: dict, collected: dict[str, int] | None = None,
+                   previous: dict | None = None) -> dict:
     """The report document from per-test records (see ``schema.json``), claims in CLAIMS.md order
     and each claim's tests by node id, whatever order the tests finished in. ``collected`` counts
-    each claim's selected tests (default: those recorded); a claim with fewer finished is incomplete."""
+    each claim's selected tests (default: those recorded); a claim with fewer finished is incomplete.
+    ``previous`` (an earlier claims report) gives each claim its previous verdict."""
     tests = sorted(tests, key=lambda t: t["nodeid"])
     collected = collected or {}
+    before = {c["id"]: c["verdict"] for c in (previous or {}).get("claims", [])}
     claims = []
     for claim_id, statement in CLAIMS.items():
         mine = [t for t in tests if t["claim"] == claim_id]
@@ -117,7 +120,7 @@ def build_document(tests: list[dict], header: dict, collected: dict[str, int] | 
             "id": claim_id, "statement": statement, "verdict": verdict, "reason": reason,
             "tests": mine, "evidence": evidence, "settings": settings,
             "figures": [f for t in mine for f in t["figures"]],
-            "tests_collected": expected, "tests_ran": ran,
+            "tests_collected": expected, "tests_ran": ran, "previous_verdict": before.get(claim_id),
         })
     counts = {o: sum(c["verdict"] == o for c in claims) for o in OUTCOMES}
     models: dict[str, dict] = {}
@@ -125,8 +128,10 @@ def build_document(tests: list[dict], header: dict, collected: dict[str, int] | 
         for model, metrics in claim["evidence"].items():
             models.setdefault(model, {}).update(metrics)
     complete = not (header.get("interrupted") or header.get("partial") or counts["incomplete"])
+    previous_report = None if previous is None else {
+        k: previous.get(k) for k in ("path", "git_revision", "finished", "profile")}
     return {"schema_version": SCHEMA_VERSION, **header, "complete": complete, "counts": counts,
-            "claims": claims, "models": models}
+            "claims": claims, "models": models, "previous_report": previous_report}
 
 
 def write_document(document: dict, path: Path) -> None:

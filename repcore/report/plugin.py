@@ -21,6 +21,7 @@ import pytest
 import torch
 
 from repcore.report.claims import claim_of
+from repcore.report.compare import read_report
 from repcore.files import atomic_write
 from repcore.report.document import build_document, write_document
 from repcore.report.render import render_html
@@ -59,6 +60,16 @@ def check_report_dir(report_dir: Path) -> None:
                              f"({err.strerror or err}); pass --report-dir with a writable folder") from err
 
 
+def previous_report(path: Path | None) -> dict | None:
+    """The claims report at ``path`` (``--previous-report``) with its path, or ``UsageError``."""
+    if path is None:
+        return None
+    try:
+        return {**read_report(Path(path)), "path": str(path)}
+    except (OSError, ValueError) as err:
+        raise pytest.UsageError(f"--previous-report {path} is not a readable claims report ({err})") from err
+
+
 def report_paths(report_dir: Path, complete: bool) -> tuple[Path, Path]:
     """(json, html): ``claims.*`` for a complete run, ``claims.partial.*`` beside them otherwise."""
     stem = "claims" if complete else "claims.partial"
@@ -74,6 +85,7 @@ class ClaimsReport:
         self.paths: tuple[Path, Path] | None = None
         self.document: dict | None = None
         self.fallback_reason = ""
+        self.previous = previous_report(config.getoption("--previous-report"))
 
     def _collect(self, nodeids) -> None:
         for nodeid in nodeids:
@@ -128,7 +140,8 @@ class ClaimsReport:
                   "partial": bool(self.config.getoption("keyword") or self.config.getoption("markexpr")),
                   "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
         document = self.document = build_document(list(self.tests.values()), header,
-                                                  {claim: len(ids) for claim, ids in self.collected.items()})
+                                                  {claim: len(ids) for claim, ids in self.collected.items()},
+                                                  self.previous)
         report_dir = Path(self.config.getoption("--report-dir"))
         try:
             self.paths = self._write(document, report_dir)

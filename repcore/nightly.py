@@ -1,0 +1,133 @@
+"""``python -m repcore.nightly --profile paper --device cuda --data-root /data``: one night of the
+suite, as the nightly workflow runs it (and as anyone can, on the CPU with a CPU profile).
+
+1. ``python -m fixtures build``: train what the persistent cache lacks (``--cache-dir``, default
+   ``$REPCORE_CACHE_DIR``), with progress; ``--prune-days N`` first removes models of no current
+   profile older than N days.
+2. ``pytest claims -n auto`` with ``--previous-report`` set to the last night's report, so the
+   report shows each claim's previous verdict and marks changes.
+3. The change summary (``changes.md`` beside the report, printed, and appended to
+   ``$GITHUB_STEP_SUMMARY`` when set), then the report joins the history:
+   ``<history>/<profile>/latest.json`` and a dated copy.
+
+Exit status: 0; 1 when a verdict changed in a way ``--fail-on`` counts (default: a supported claim
+now refuted); 2 when the night produced no verdicts (build failed, pytest exit above 1, no report).
+``--dry-run`` prints what the night would train and how long that is expected to take, and stops.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import platformdirs
+
+from repcore.files import atomic_write
+from repcore.report.compare import REGRESSION_POLICIES, diff, read_report, regressions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m repcore.nightly", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="smoke")
+    parser.add_argument("--seeds", default=None)
+    parser.add_argument("--settings", default=None)
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--data-root", type=Path, default=None)
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="the persistent model cache (default $REPCORE_CACHE_DIR, else the user cache)")
+    parser.add_argument("--history", type=Path, default=None,
+                        help="where nights keep their reports (default: history/ beside the cache)")
+    parser.add_argument("--report-dir", type=Path, default=Path("reports"))
+    parser.add_argument("--fail-on", default="supported-to-refuted", choices=REGRESSION_POLICIES,
+                        help="which verdict change fails the night (default supported-to-refuted)")
+    parser.add_argument("--prune-days", type=float, default=None,
+                        help="first remove cached models of no current profile older than this many days")
+    parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--claims", nargs="+", default=["claims"], metavar="PATH",
+                        help="the claim modules to run (default: all of claims/)")
+    parser.add_argument("--dry-run", action="store_true", help="print what would be trained and the expected time")
+    return parser
+
+
+def _zoo_options(args: argparse.Namespace) -> list[str]:
+    options = {"--profile": args.profile, "--seeds": args.seeds, "--settings": args.settings,
+               "--device": args.device, "--data-root": args.data_root, "--cache-dir": args.cache_dir}
+    return [str(part) for option, value in options.items() if value is not None for part in (option, value)]
+
+
+def _run(command: list[str]) -> int:
+    print(f"$ {' '.join(command)}", flush=True)
+    return subprocess.run(command, cwd=ROOT).returncode
+
+
+def summary(profile: str, current: dict, previous: dict | None, failing: list[str]) -> str:
+    """The night's change summary, in Markdown."""
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in current["counts"].items() if n)
+    lines = [f"## repcore nightly: {profile}", "",
+             f"{current['finished']}, git revision `{current['git_revision']}`: {counts}.", ""]
+    if previous is None:
+        lines.append("No previous night to compare with: this report starts the history.")
+    else:
+        changes = diff(previous, current)
+        lines.append(f"Compared with the night of {previous['finished']} (git revision `{previous['git_revision']}`):")
+        lines += ["", *(f"- {line.strip()}" for line in changes)] if changes else ["no verdict changes"]
+    if failing:
+        lines += ["", "**Failing changes:**", *(f"- {line}" for line in failing)]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    args.cache_dir = args.cache_dir or (Path(os.environ["REPCORE_CACHE_DIR"]) if os.environ.get("REPCORE_CACHE_DIR") else None)
+    for name in ("cache_dir", "data_root", "history", "report_dir"):
+        if getattr(args, name) is not None:
+            setattr(args, name, getattr(args, name).resolve())
+    if args.dry_run:
+        return _run([sys.executable, "-m", "fixtures", "plan", *_zoo_options(args)])
+    if args.prune_days is not None and _run([sys.executable, "-m", "fixtures", "prune", *_zoo_options(args),
+                                             "--older-than", str(args.prune_days)]) != 0:
+        return 2
+    jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+    if _run([sys.executable, "-m", "fixtures", "build", *_zoo_options(args), *jobs]) != 0:
+        print("error: the build failed; no claims were run", file=sys.stderr)
+        return 2
+    history = (args.history or _default_history(args.cache_dir)) / args.profile
+    latest = history / "latest.json"
+    previous = read_report(latest) if latest.is_file() else None
+    shutil.rmtree(args.report_dir, ignore_errors=True)
+    exit_code = _run([sys.executable, "-m", "pytest", *args.claims, "-n", "auto", "-p", "no:cacheprovider",
+                      *_zoo_options(args), "--report-dir", str(args.report_dir),
+                      *(["--previous-report", str(latest)] if previous else [])])
+    report = args.report_dir / "claims.json"
+    if exit_code > 1 or not report.is_file():
+        print(f"error: the claims run produced no complete report (pytest exit {exit_code})", file=sys.stderr)
+        return 2
+    current = read_report(report)
+    failing = regressions(previous, current, args.fail_on) if previous else []
+    text = summary(args.profile, current, previous, failing)
+    print(text)
+    atomic_write(args.report_dir / "changes.md", text.encode())
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a") as step_summary:
+            step_summary.write(text)
+    stamp = datetime.datetime.fromisoformat(current["finished"]).strftime("%Y%m%dT%H%M%S")
+    blob = json.dumps(current, indent=2).encode()
+    atomic_write(history / f"{stamp}-{current['git_revision']}.json", blob)
+    atomic_write(latest, blob)
+    return 1 if failing else 0
+
+
+def _default_history(cache_dir: Path | None) -> Path:
+    """``history/`` beside the model cache, so the two persist together."""
+    return (cache_dir.parent if cache_dir is not None else platformdirs.user_cache_path("repcore")) / "history"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

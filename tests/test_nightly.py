@@ -1,0 +1,69 @@
+"""The nightly script, two nights in a row on a tiny profile: the second trains nothing, compares
+with the first and reports no verdict change; the history and the report carry the previous night."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from repcore.nightly import summary
+from repcore.report.compare import regressions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _night(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "repcore.nightly", "--profile", "tiny", "--device", "cpu",
+         "--cache-dir", str(tmp_path / "zoo"), "--report-dir", str(tmp_path / "reports"),
+         "--claims", "claims/test_c4_feature_shrinkage.py", *extra],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "REPCORE_PLUGINS": "tests.tiny_profile",
+             "GITHUB_STEP_SUMMARY": str(tmp_path / "step_summary.md")})
+
+
+def test_two_nights_the_second_trains_nothing_and_reports_no_verdict_changes(tmp_path):
+    first = _night(tmp_path)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert "profile tiny: 10 trained, 0 cached" in first.stdout
+    assert "this report starts the history" in first.stdout
+    second = _night(tmp_path)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert "profile tiny: 0 trained, 10 cached" in second.stdout
+    assert "no verdict changes" in second.stdout
+    history = tmp_path / "history" / "tiny"
+    assert len(list(history.glob("*.json"))) == 3  # latest.json and one dated copy per night
+    document = json.loads((tmp_path / "reports" / "claims.json").read_text())
+    (c4,) = document["claims"]
+    assert c4["previous_verdict"] == c4["verdict"] and document["previous_report"]["git_revision"]
+    assert "previous run" in (tmp_path / "reports" / "claims.html").read_text()
+    assert (tmp_path / "step_summary.md").read_text().count("## repcore nightly: tiny") == 2
+    assert (tmp_path / "reports" / "changes.md").read_text().endswith("no verdict changes\n")
+
+
+def test_dry_run_lists_what_a_night_would_train_and_trains_nothing(tmp_path):
+    run = _night(tmp_path, "--dry-run")
+    assert run.returncode == 0, run.stderr
+    assert "10 to train on cpu" in run.stdout and "expected:" in run.stdout and "an estimate" in run.stdout
+    assert not (tmp_path / "zoo").exists()
+
+
+def _report(verdicts: dict[str, str]) -> dict:
+    return {"finished": "2026-01-01T00:00:00+00:00", "git_revision": "abc", "counts": {"supported": 1},
+            "claims": [{"id": cid, "verdict": v, "reason": "", "tests": []} for cid, v in verdicts.items()]}
+
+
+@pytest.mark.parametrize("policy, failing", [
+    ("supported-to-refuted", ["C4: supported -> refuted"]),
+    ("any-change", ["C4: supported -> refuted", "C5: inconclusive -> supported"]),
+    ("never", []),
+])
+def test_which_verdict_changes_fail_a_night(policy, failing):
+    before = _report({"C4": "supported", "C5": "inconclusive", "C6": "refuted"})
+    after = _report({"C4": "refuted", "C5": "supported", "C6": "refuted"})
+    assert regressions(before, after, policy) == failing
+    text = summary("paper", after, before, failing)
+    assert "C4: supported -> refuted" in text and ("Failing changes" in text) == bool(failing)
