@@ -14,9 +14,11 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
+from fixtures import options  # noqa: E402
 from fixtures.cache import default_cache_dir  # noqa: E402
 from fixtures.data import DISPLAY_NAMES  # noqa: E402
-from fixtures.profiles import PROFILES, Profile, get_profile  # noqa: E402
+from fixtures.options import add_options  # noqa: E402
+from fixtures.profiles import Profile  # noqa: E402
 from fixtures.zoo import BUILD_ERRORS, SettingRuns, Zoo, build_zoo, default_jobs, resolve_device  # noqa: E402
 from repcore.report.plugin import ClaimsReport, ReportDirError, check_report_dir, session_header  # noqa: E402
 
@@ -37,17 +39,7 @@ else:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("repcore")
-    group.addoption("--profile", default="smoke", help=f"zoo profile: {', '.join(PROFILES)} (default smoke)")
-    group.addoption("--seeds", default=None,
-                    help="training seeds, e.g. 0,1,2 (default: the profile's); verdicts aggregate over them")
-    group.addoption("--settings", default=None,
-                    help="comma-separated subset of the profile's settings, e.g. resnet18-cifar10")
-    group.addoption("--device", default="auto", choices=("auto", "cpu", "cuda"),
-                    help="where models run (default: auto, CUDA when available)")
-    group.addoption("--data-root", type=Path, default=None,
-                    help="folder holding real datasets (cifar-10-batches-py/, ...)")
-    group.addoption("--cache-dir", type=Path, default=None,
-                    help=f"fixture-model cache (default {default_cache_dir()})")
+    add_options(group.addoption)
     group.addoption("--report-dir", type=Path, default=Path("reports"),
                     help="where the claims report is written (default reports/)")
     group.addoption("--previous-report", type=Path, default=None,
@@ -58,9 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def selected_profile(config: pytest.Config) -> Profile:
-    """The --profile, with --seeds and --settings applied."""
-    return get_profile(config.getoption("--profile"), config.getoption("--seeds"),
-                       config.getoption("--settings"))
+    """The --profile, with --seeds, --settings and --regularizer applied."""
+    return options.selected_profile(config.getoption)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -101,7 +92,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     device = resolve_device(config.getoption("--device"))
     capture = config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled():
-        jobs = default_jobs(device)
+        jobs = config.getoption("--jobs") or default_jobs(device)
         try:
             build_zoo(profile, config.getoption("--cache-dir") or default_cache_dir(),
                       config.getoption("--data-root"), device, jobs)

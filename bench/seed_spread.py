@@ -21,26 +21,22 @@ from claims.test_c4_feature_shrinkage import shrinkage  # noqa: E402
 from claims.test_c5_alignment import alignment_gain  # noqa: E402
 from claims.test_c6_feature_vs_temperature_scaling import ece_gap  # noqa: E402
 from fixtures.cache import default_cache_dir  # noqa: E402
-from fixtures.profiles import get_profile  # noqa: E402
-from fixtures.zoo import Zoo  # noqa: E402
+from fixtures.options import add_options, selected_profile  # noqa: E402
+from fixtures.zoo import Zoo, resolve_device  # noqa: E402
 from repcore.calibration import fit_feature_scale, fit_temperature  # noqa: E402
 from repcore.features import head_parameters  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="smoke")
-    parser.add_argument("--seeds", default="0,1,2,3,4,5")
-    parser.add_argument("--settings", default=None)
-    parser.add_argument("--cache-dir", type=Path, default=None)
-    parser.add_argument("--data-root", type=Path, default=None)
+    add_options(parser.add_argument, overrides={"--seeds": {"default": "0,1,2,3,4,5"}}, skip=("--jobs",))
     args = parser.parse_args()
-    profile = get_profile(args.profile, args.seeds, args.settings)
+    profile = selected_profile(vars(args).get)
     cache_dir = args.cache_dir or default_cache_dir()
     rows = []
     print(f"{'pair':<32} {'RMS change':>11} {'cos diff':>9} {'|s*T*-1|':>9} {'|dECE| pts':>10}")
     for replicate in profile.replicates:
-        zoo = Zoo(profile, replicate, cache_dir, args.data_root, torch.device("cpu"), log=lambda line: None)
+        zoo = Zoo(profile, replicate, cache_dir, args.data_root, resolve_device(args.device), log=lambda line: None)
         hard = zoo["hard"]
         W, b = head_parameters(hard.model)
         product = abs(fit_feature_scale(W, b, hard.val.features, hard.val.labels)

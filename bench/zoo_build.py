@@ -22,19 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fixtures.profiles import get_profile  # noqa: E402
+from fixtures.options import OPTIONS, add_options, selected_profile  # noqa: E402
 from fixtures.zoo import Zoo, build_zoo, default_jobs, resolve_device  # noqa: E402
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="smoke")
-    parser.add_argument("--seeds", default=None, help="training seeds, e.g. 0,1,2")
-    parser.add_argument("--settings", default=None, help="a subset of the profile's settings")
-    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
-    parser.add_argument("--data-root", type=Path, default=None, help="folder holding real datasets")
-    parser.add_argument("--jobs", type=int, default=None,
-                        help="training processes (default: one per core on the CPU, per GPU on CUDA)")
+    add_options(parser.add_argument, overrides={"--device": {"default": "cpu"}}, skip=("--cache-dir",))
     parser.add_argument("--claims", action="store_true", help="then run the claims on the built zoo")
     parser.add_argument("--report-dir", type=Path, default=ROOT / "reports" / "bench",
                         help="where the claims run writes its report (default reports/bench)")
@@ -43,11 +37,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def run_claims(args: argparse.Namespace, cache: Path) -> tuple[float, dict]:
     """``pytest claims -n auto`` on ``cache`` with the benchmark's profile options: (seconds, report)."""
-    options = {"--profile": args.profile, "--seeds": args.seeds, "--settings": args.settings,
-               "--device": args.device, "--data-root": args.data_root, "--cache-dir": cache,
-               "--report-dir": args.report_dir}
+    values = {**vars(args), "cache_dir": cache, "jobs": None}
+    passed = {flag: values.get(flag[2:].replace("-", "_")) for flag in OPTIONS}
+    options = {**passed, "--report-dir": args.report_dir}
     command = [sys.executable, "-m", "pytest", "claims", "-n", "auto", "-q", "-p", "no:cacheprovider",
-               *[str(part) for option, value in options.items() if value is not None for part in (option, value)]]
+               *[str(part) for option, value in options.items() if value is not None
+                 for item in (value if isinstance(value, list) else [value]) for part in (option, item)]]
     start = time.perf_counter()
     exit_code = subprocess.run(command, cwd=ROOT).returncode
     seconds = time.perf_counter() - start
@@ -58,7 +53,7 @@ def run_claims(args: argparse.Namespace, cache: Path) -> tuple[float, dict]:
 
 def main() -> None:
     args = _parser().parse_args()
-    profile = get_profile(args.profile, args.seeds, args.settings)
+    profile = selected_profile(vars(args).get)
     device = resolve_device(args.device)
     jobs = args.jobs or default_jobs(device)
     with tempfile.TemporaryDirectory() as tmp:

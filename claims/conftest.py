@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from repcore.criteria import Verdict, holds_for_all
+from repcore.report import protocol
+from repcore.report.claims import claim_of
 
 
 class ClaimCheck:
@@ -20,7 +22,7 @@ class ClaimCheck:
 
     def supported(self, verdict: Verdict) -> None:
         """Record ``verdict``; fail (refuted or inconclusive, with the reason) unless supported."""
-        self._record("verdict", verdict.record())
+        self._record(protocol.VERDICT, verdict.record())
         if not verdict.supported:
             pytest.fail(verdict.summary(), pytrace=False)
 
@@ -30,20 +32,20 @@ class ClaimCheck:
 
     def not_supported(self, verdict: Verdict) -> None:
         """Record a negative control's ``verdict``; fail if the control came out supported."""
-        self._record("control", verdict.record())
+        self._record(protocol.CONTROL, verdict.record())
         if verdict.supported:
             pytest.fail("negative control came out SUPPORTED, so the test does not discriminate: "
                         + verdict.summary(), pytrace=False)
 
     def evidence(self, model: str, **metrics: float) -> None:
         """Per-model figures for the report's evidence tables (plain floats)."""
-        self._record("evidence", {"model": model, "metrics": {k: float(v) for k, v in metrics.items()}})
+        self._record(protocol.EVIDENCE, {"model": model, "metrics": {k: float(v) for k, v in metrics.items()}})
 
     def attack_checks(self, model: str, outcome) -> None:
         """AutoAttack's own warnings (randomized model, gradient masking, too few classes) on the
         attack outcome of ``model``, shown beside the robustness verdict."""
         for message in outcome.checks:
-            self._record("attack_check", {"model": model, "attack": outcome.config.name, "message": message})
+            self._record(protocol.ATTACK_CHECK, {"model": model, "attack": outcome.config.name, "message": message})
 
 
 @pytest.fixture
@@ -62,7 +64,7 @@ def record_setting(request, record_property) -> None:
     """Tell the report which setting this test's verdicts belong to."""
     setting = setting_of(request.node)
     if setting:
-        record_property("setting", setting)
+        record_property(protocol.SETTING, setting)
 
 
 @pytest.fixture
@@ -85,7 +87,7 @@ def figure(request, record_property, profile):
         (report_dir / relative).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(report_dir / relative, dpi=90)
         plt.close(fig)
-        record_property("figure", {"path": relative.as_posix(), "caption": caption})
+        record_property(protocol.FIGURE, {"path": relative.as_posix(), "caption": caption})
 
     return save
 
@@ -95,5 +97,17 @@ def pytest_runtest_makereport(item, call):
     """Record the exception type of a failure, so the report tells errors from refutations."""
     report = yield
     if call.excinfo is not None and report.when == "call":
-        report.user_properties.append(("exception", call.excinfo.typename))
+        report.user_properties.append((protocol.EXCEPTION, call.excinfo.typename))
     return report
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A claim test whose module names no claim of ``repcore.report.claims.CLAIMS`` is an error
+    here, at collection: the report would leave its verdicts out."""
+    claims_dir = Path(__file__).parent
+    unregistered = sorted({item.nodeid.split("::")[0] for item in items
+                           if Path(item.path).parent == claims_dir and claim_of(item.nodeid) is None})
+    if unregistered:
+        raise pytest.UsageError(
+            f"{', '.join(unregistered)}: no claim registered for this module; name it claims/test_<id>_*.py "
+            "with <id> a claim of repcore/report/claims.py (CLAIMS), or add the claim there")

@@ -4,7 +4,7 @@ control: the 2-D bottleneck model (same recipe, a 2-unit representation), which 
 
 import pytest
 
-from fixtures.profiles import REGULARIZED
+from fixtures.regularizers import compared
 from repcore.criteria import Criterion
 from repcore.stats import Estimate, mean_difference, paired_bootstrap
 
@@ -17,7 +17,7 @@ def accuracy_change(model, base) -> Estimate:
     return paired_bootstrap(mean_difference, correct)
 
 
-@pytest.mark.parametrize("regularizer", list(REGULARIZED))
+@pytest.mark.parametrize("regularizer", list(compared()))
 def test_soft_labels_keep_accuracy(runs, regularizer, check):
     role = runs.profile.regularized[regularizer]
     for zoo in runs.zoos:

@@ -11,7 +11,7 @@ import pytest
 
 from claims.zoo_views import measurable_weak_attack
 from fixtures.evaluations import attack_outcome
-from fixtures.profiles import REGULARIZED
+from fixtures.regularizers import compared
 from repcore.criteria import Criterion
 from repcore.stats import Estimate, independent_bootstrap, mean_difference
 
@@ -27,7 +27,7 @@ def asr_change(zoo, role: str, attack: str) -> Estimate:
 
 
 @pytest.mark.parametrize("attack", WEAK)
-@pytest.mark.parametrize("regularizer", list(REGULARIZED))
+@pytest.mark.parametrize("regularizer", list(compared()))
 def test_soft_labels_lower_weak_attack_success(runs, regularizer, attack, check):
     role = runs.profile.regularized[regularizer]
     for zoo in runs.zoos:

@@ -9,7 +9,7 @@ on the hard model does not defeat it.
 import pytest
 
 from fixtures.evaluations import attack_outcome
-from fixtures.profiles import REGULARIZED
+from fixtures.regularizers import compared
 from repcore.criteria import Criterion
 from repcore.stats import Estimate, independent_bootstrap, mean, paired_bootstrap
 
@@ -24,7 +24,7 @@ def success_rate(zoo, name: str, attack: str) -> Estimate:
 
 
 @pytest.mark.parametrize("attack", list(PAIRS))
-@pytest.mark.parametrize("name", ["hard", "ls", "mixup", "cutmix"])
+@pytest.mark.parametrize("name", ["hard", *compared().values()])
 def test_strong_attacks_defeat_every_model(runs, name, attack, check):
     for zoo in runs.zoos:
         outcome = attack_outcome(zoo, name, runs.profile.attacks[attack])
@@ -38,7 +38,7 @@ def test_control_a_weak_attack_does_not_defeat_the_hard_model(runs, check):
 
 
 @pytest.mark.parametrize("strong", list(PAIRS))
-@pytest.mark.parametrize("regularizer", list(REGULARIZED))
+@pytest.mark.parametrize("regularizer", list(compared()))
 def test_strong_attacks_erase_the_regularization_gap(runs, regularizer, strong, check):
     role = runs.profile.regularized[regularizer]
 

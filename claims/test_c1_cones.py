@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claims.zoo_views import large_bias, min_loss_centers, small_bias
+from fixtures.regularizers import compared
 from repcore.criteria import Criterion
 from repcore.features import head_parameters
 from repcore.geometry import class_means, prediction_unchanged_under_scaling
@@ -38,7 +39,7 @@ def test_bias_free_predictions_are_invariant_to_positive_scaling(k, d, seed, sca
     assert torch.equal((scale * v @ W.T).argmax(1), (v @ W.T).argmax(1))
 
 
-@pytest.mark.parametrize("name", ["hard", "ls", "mixup", "cutmix"])
+@pytest.mark.parametrize("name", ["hard", *compared().values()])
 def test_trained_decision_regions_are_cones(runs, name, check):
     check.supported(runs.decide(CONES, lambda zoo: cone_share(*head_parameters(zoo[name].model), zoo[name].test.features),
                                 name, precondition=small_bias(runs, name)))

@@ -13,11 +13,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claims.zoo_views import confidence, predicted_alignment
+from fixtures.regularizers import compared
 from repcore.criteria import Criterion
 from repcore.geometry import confidence_along_rays
 from repcore.stats import paired_bootstrap, permutation_distribution, spearman
 
-MODELS = ["hard", "ls", "mixup", "cutmix"]
+MODELS = ["hard", *compared().values()]
 GROWS_WITH_NORM = Criterion("C2", "Spearman(conf, ||v||)", 0.0, "above")
 GROWS_WITH_ALIGNMENT = Criterion("C2", "Spearman(conf, cos(v, v_opt))", 0.0, "above")
 SHUFFLED = GROWS_WITH_NORM.as_control("Spearman(conf, shuffled ||v||)")

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from claims.zoo_views import confidence, predicted_alignment
+from fixtures.regularizers import compared
 from repcore.criteria import Criterion
 from repcore.features import head_parameters
 from repcore.geometry import alignment, class_means
 from repcore.stats import paired_bootstrap, pearson, permutation_distribution
 
-MODELS = ["hard", "ls", "mixup", "cutmix"]
+MODELS = ["hard", *compared().values()]
 BEST_CENTER = Criterion("C3", "r(cos v_opt, conf) - r(cos candidate, conf)", 0.0, "above")
 SHUFFLED = BEST_CENTER.as_control("r(cos v_opt, shuffled conf) - r(cos class mean, shuffled conf)")
 

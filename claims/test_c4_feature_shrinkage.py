@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from claims.zoo_views import confidence, predicted_alignment
-from fixtures.profiles import REGULARIZED
+from fixtures.regularizers import compared
 from repcore.criteria import Criterion
 from repcore.geometry import feature_rms, mean_square, sample_rms
 from repcore.report.figures import rms_vs_cosine
@@ -36,7 +36,7 @@ def shrinkage(model, base) -> Estimate:
                                                   mean_square(base.test.features).numpy()])
 
 
-@pytest.mark.parametrize("regularizer", list(REGULARIZED))
+@pytest.mark.parametrize("regularizer", list(compared()))
 def test_soft_labels_shrink_features(runs, regularizer, check):
     role = runs.profile.regularized[regularizer]
     for zoo in runs.zoos:

@@ -10,7 +10,7 @@ Negative control: the hard-label recipe retrained with the next seed, against th
 import pytest
 
 from claims.zoo_views import predicted_alignment
-from fixtures.profiles import REGULARIZED
+from fixtures.regularizers import compared
 from repcore.criteria import Criterion
 from repcore.stats import Estimate, mean_difference, paired_bootstrap
 
@@ -25,7 +25,7 @@ def alignment_gain(model, base) -> Estimate:
                                               predicted_alignment(base).numpy()])
 
 
-@pytest.mark.parametrize("regularizer", list(REGULARIZED))
+@pytest.mark.parametrize("regularizer", list(compared()))
 def test_soft_labels_raise_alignment(runs, regularizer, check):
     role = runs.profile.regularized[regularizer]
     for zoo in runs.zoos:

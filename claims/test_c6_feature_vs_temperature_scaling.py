@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claims.zoo_views import large_bias
+from fixtures.regularizers import compared
 from repcore.calibration import (FitAtBoundError, confidence_and_correct, ece_curve, expected_calibration_error,
                                  fit_feature_scale, fit_temperature, scaled_feature_logits)
 from repcore.criteria import Criterion
@@ -28,7 +29,7 @@ SEED_SPREAD = ("at least twice the largest value on the hard models of smoke see
 PRODUCT_NEAR_ONE = Criterion("C6", "|s* T* - 1|", 0.1, "below", bound_evidence=SEED_SPREAD)
 SAME_ECE = Criterion("C6", "|ECE(s*) - ECE(T*)|", 0.01, "below", bound_evidence=SEED_SPREAD)
 LARGE_BIAS = PRODUCT_NEAR_ONE.as_control("|s* T* - 1|, large bias")
-MODELS = ["hard", "ls", "mixup", "cutmix"]
+MODELS = ["hard", *compared().values()]
 RESAMPLES = 1000
 
 

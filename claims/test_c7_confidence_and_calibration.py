@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from claims.zoo_views import overconfident_baseline
-from fixtures.profiles import REGULARIZED
+from fixtures.regularizers import compared
 from repcore.calibration import (adaptive_calibration_error, confidence_and_correct,
                                  expected_calibration_error, signed_gap)
 from repcore.criteria import Criterion
@@ -65,26 +65,26 @@ def _calibration_evidence(check, zoo, roles) -> dict:
     return shown
 
 
-@pytest.mark.parametrize("regularizer", list(REGULARIZED))
+@pytest.mark.parametrize("regularizer", list(compared()))
 def test_soft_labels_lower_confidence(runs, regularizer, check):
     role = runs.profile.regularized[regularizer]
     check.supported(runs.decide(LOWERS_CONFIDENCE, lambda zoo: confidence_change(zoo[role], zoo["hard"]),
                                 f"{role} vs hard", precondition=overconfident_baseline(runs)))
 
 
-@pytest.mark.parametrize("regularizer", list(REGULARIZED))
+@pytest.mark.parametrize("regularizer", list(compared()))
 def test_soft_labels_improve_calibration(runs, regularizer, check, figure):
     role = runs.profile.regularized[regularizer]
     for zoo in runs.zoos:
         _calibration_evidence(check, zoo, ["hard", role])
-    if regularizer == next(iter(REGULARIZED)):
+    if regularizer == next(iter(compared())):
         shown = _calibration_evidence(check, runs.first, ["hard", *runs.profile.regularized.values()])
         figure(reliability_diagrams(shown), "Reliability diagrams (15 equal-width bins, test split, first seed).")
     check.supported(runs.decide(LOWERS_ECE, lambda zoo: ece_change(zoo[role], zoo["hard"]),
                                 f"{role} vs hard", precondition=overconfident_baseline(runs)))
 
 
-@pytest.mark.parametrize("regularizer", list(REGULARIZED))
+@pytest.mark.parametrize("regularizer", list(compared()))
 def test_soft_labels_shrink_the_calibration_gap(runs, regularizer, check):
     role = runs.profile.regularized[regularizer]
     check.supported(runs.decide(SHRINKS_GAP, lambda zoo: gap_size_change(zoo[role], zoo["hard"]),

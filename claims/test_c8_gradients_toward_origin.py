@@ -15,7 +15,7 @@ import pytest
 
 from claims.zoo_views import min_loss_centers, true_class_alignment
 from fixtures.evaluations import attack_outcome
-from fixtures.profiles import REGULARIZED
+from fixtures.regularizers import compared
 from repcore.criteria import Criterion
 from repcore.features import head_parameters
 from repcore.geometry import class_means, inward_displacement, radial_index
@@ -23,7 +23,7 @@ from repcore.report.figures import representation_plane
 from repcore.stats import (Estimate, independent_bootstrap, mean, mean_difference, paired_bootstrap,
                            permutation_distribution, spearman)
 
-MODELS = ["hard", "ls", "mixup", "cutmix"]
+MODELS = ["hard", *compared().values()]
 RADIAL_WITH_ALIGNMENT = Criterion("C8", "Spearman(radial index, cos(v, v_opt,y))", 0.0, "above")
 MORE_RADIAL = Criterion("C8", "mean radial index(reg) - mean radial index(hard)", 0.0, "above")
 INWARD = Criterion("C8", "mean cos(f(x_adv) - f(x), -f(x))", 0.0, "above")
@@ -44,7 +44,7 @@ def test_aligned_features_have_gradients_toward_the_origin(runs, name, check):
                                 lambda zoo: paired_bootstrap(spearman, radial_and_alignment(zoo[name])), name))
 
 
-@pytest.mark.parametrize("regularizer", list(REGULARIZED))
+@pytest.mark.parametrize("regularizer", list(compared()))
 def test_regularized_gradients_point_more_toward_the_origin(runs, regularizer, check):
     role = runs.profile.regularized[regularizer]
 

@@ -13,13 +13,14 @@ import pytest
 
 from claims.zoo_views import measurable_weak_attack, true_class_alignment
 from fixtures.evaluations import attack_outcome
+from fixtures.regularizers import compared
 from repcore.criteria import Criterion
 from repcore.report.figures import asr_by_alignment
 from repcore.stats import Estimate, index_bootstrap, per_resample, permutation_distribution, spearman
 
 N_BINS = 5
 MIN_PER_BIN = 30
-MODELS = ["hard", "ls", "mixup", "cutmix"]
+MODELS = ["hard", *compared().values()]
 RESAMPLES = 1000
 TREND = Criterion("C9", "Spearman(cos bin, ASR)", 0.0, "below", min_n=MIN_PER_BIN)
 SHUFFLED = TREND.as_control("Spearman(shuffled cos bin, ASR)")

@@ -11,12 +11,13 @@ import pytest
 import torch
 
 from claims.zoo_views import MAX_BIAS_RATIO, bias_ratio
+from fixtures.regularizers import compared
 from repcore.criteria import Criterion
 from repcore.features import head_parameters
 from repcore.stats import Estimate
 from repcore.theory import weight_norm_cv
 
-MODELS = ["hard", "ls", "mixup", "cutmix"]
+MODELS = ["hard", *compared().values()]
 EQUAL_NORMS = Criterion("T1a", "CV of ||w_c||", 0.2, "below", min_n=2)
 SMALL_BIAS = Criterion("T1a", "mean|b| / mean|W v|", MAX_BIAS_RATIO, "below")
 SPREAD_NORMS = EQUAL_NORMS.as_control("CV of ||w_c||, norms multiplied by 1x-4x")

@@ -53,7 +53,7 @@ def test_soft_label_losses_do_not_degrade_to_the_hard_loss(tiny_spec, regularize
     logits = 6 * torch.nn.functional.one_hot(y, 10) + torch.randn(16, 10, generator=torch.Generator().manual_seed(0))
     torch.manual_seed(0)
     images, target = batch_transform(spec, 10)(x, y)
-    loss = training_loss(spec)(logits, target)
+    loss = training_loss(spec, 10)(logits, target)
     hard = torch.nn.functional.cross_entropy(logits, y)
     if regularizer == "label_smoothing":
         soft = (1 - 0.1) * torch.nn.functional.one_hot(y, 10) + 0.1 / 10

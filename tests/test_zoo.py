@@ -9,7 +9,7 @@ import torch
 from fixtures import __main__ as cli
 from fixtures.cache import artifact_paths
 from fixtures.data import DataNotFoundError, load_dataset
-from fixtures.profiles import REPLICATED_ROLES, get_profile
+from fixtures.profiles import get_profile, replicated_roles
 from fixtures.recipe import RECIPE
 from fixtures.spec import DataSpec, ModelSpec
 from fixtures.zoo import load_or_train, training_devices, unique_models
@@ -119,7 +119,7 @@ def test_the_default_run_replicates_every_compared_role_over_three_seeds():
     first, *others = profile.setting_replicates("small_cnn-embedded")
     assert "ls_0.3" in first.models and "bottleneck_bias" in first.models
     for replicate in others:
-        assert set(replicate.models) == set(REPLICATED_ROLES)
+        assert set(replicate.models) == set(replicated_roles())
         assert replicate.models["ls"].smoothing == 0.1 and replicate.models["mixup"].seed == replicate.seed
 
 

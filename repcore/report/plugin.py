@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from repcore.report import protocol
 from repcore.report.claims import claim_of
 from repcore.report.compare import read_report
 from repcore.files import atomic_write
@@ -105,26 +106,23 @@ class ClaimsReport:
         if claim is None:
             return
         test = self.tests.setdefault(report.nodeid, {
-            "nodeid": report.nodeid, "claim": claim, "outcome": "passed", "message": "",
-            "duration": 0.0, "verdicts": [], "controls": [], "evidence": [], "figures": [],
-            "preconditions": [], "attack_checks": [], "setting": None, "finished": False})
+            "nodeid": report.nodeid, "claim": claim, "outcome": "passed", "message": "", "duration": 0.0,
+            **{key: [] for key in protocol.LISTS.values()}, "setting": None, "finished": False})
         test["duration"] = round(test["duration"] + report.duration, 3)
         if report.when == "teardown":
             test["finished"] = True
         if report.when == "call" or report.outcome != "passed":
             for name, value in report.user_properties:
-                if name == "setting":
+                if name == protocol.SETTING:
                     test["setting"] = value
-                key = {"verdict": "verdicts", "control": "controls", "evidence": "evidence",
-                       "figure": "figures", "precondition": "preconditions",
-                       "attack_check": "attack_checks"}.get(name)
+                key = protocol.LISTS.get(name)
                 if key and value not in test[key]:
                     test[key].append(value)
         if report.skipped:
             test["outcome"] = "skipped"
             test["message"] = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
         elif report.failed:
-            exception = dict(report.user_properties).get("exception", "")
+            exception = dict(report.user_properties).get(protocol.EXCEPTION, "")
             is_error = report.when != "call" or exception not in ("", "AssertionError", "Failed")
             test["outcome"] = "error" if is_error else "failed"
             test["message"] = _short(report)

@@ -1,0 +1,18 @@
+"""What claim tests record and the report reads, declared once.
+
+A claim test records ``(kind, value)`` pairs through pytest's ``user_properties`` (they travel from
+xdist workers to the controller); ``LISTS`` says under which key of the test's record in
+``claims.json`` each kind of value is collected. ``SETTING`` and ``EXCEPTION`` are single values.
+"""
+
+VERDICT = "verdict"  # Verdict.record() of a criterion
+CONTROL = "control"  # Verdict.record() of a negative control
+EVIDENCE = "evidence"  # {"model": name, "metrics": {name: float}}
+FIGURE = "figure"  # {"path": relative to the report folder, "caption": text}
+PRECONDITION = "precondition"  # a precondition's figures, for a test without a statistic
+ATTACK_CHECK = "attack_check"  # {"model", "attack", "message"}: AutoAttack's own warnings
+SETTING = "setting"  # the setting (dataset x architecture) the test ran on
+EXCEPTION = "exception"  # the exception type of a failed call (tells errors from refutations)
+
+LISTS = {VERDICT: "verdicts", CONTROL: "controls", EVIDENCE: "evidence", FIGURE: "figures",
+         PRECONDITION: "preconditions", ATTACK_CHECK: "attack_checks"}
