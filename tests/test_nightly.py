@@ -67,3 +67,17 @@ def test_which_verdict_changes_fail_a_night(policy, failing):
     assert regressions(before, after, policy) == failing
     text = summary("paper", after, before, failing)
     assert "C4: supported -> refuted" in text and ("Failing changes" in text) == bool(failing)
+
+
+def test_the_estimate_uses_the_rate_measured_in_the_cache_else_says_it_assumes_one(tmp_path):
+    from fixtures.cache import write_artifact
+    from fixtures.estimate import ASSUMED_RATE, forward_flops, training_flops, training_rate
+    from fixtures.spec import DataSpec, ModelSpec
+    spec = ModelSpec(data=DataSpec("embedded", n_train=1000), epochs=2)
+    assert training_flops(spec) == 3 * forward_flops("small_cnn", "embedded") * 1000 * 2
+    assumed = training_rate(tmp_path, "cpu")
+    assert assumed.flops_per_second == ASSUMED_RATE["cpu"] and assumed.basis.startswith("assumed")
+    write_artifact(tmp_path, "k", {}, {"spec": spec.to_dict(), "device": "cpu", "metrics": {"train_seconds": 4.0}})
+    measured = training_rate(tmp_path, "cpu")
+    assert measured.flops_per_second == training_flops(spec) / 4.0 and "1 cached model" in measured.basis
+    assert training_rate(tmp_path, "cuda").basis.startswith("assumed")
