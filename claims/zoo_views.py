@@ -32,7 +32,7 @@ _CENTERS: dict[str, torch.Tensor] = {}
 
 def min_loss_centers(zoo_model) -> torch.Tensor:
     """v_opt,c for every class c of the model's head (K x d), computed once per model."""
-    key = zoo_model.spec.key()
+    key = zoo_model.meta["sha256"]
     if key not in _CENTERS:
         W, b = head_parameters(zoo_model.model)
         _CENTERS[key] = class_centers_min_loss(W, b, REFERENCE_EPS)

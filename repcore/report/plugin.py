@@ -222,6 +222,8 @@ def session_header(config: pytest.Config, profile, device: torch.device, dataset
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "torchvision": _version("torchvision"), "repcore": _version("repcore"),
                      "pyautoattack": _version("pyautoattack"), "scipy": _version("scipy")},
+        "checkpoints": [{"role": c.role, "seed": c.seed, "file": str(c.file), "sha256": c.sha256}
+                        for c in (profile.checkpoints.checkpoints if profile.checkpoints else ())],
         "git_revision": git_revision(Path(config.rootpath)),
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": "pytest " + " ".join(config.invocation_params.args),
