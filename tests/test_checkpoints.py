@@ -95,7 +95,7 @@ def test_a_torchvision_classifier_works_unwrapped_with_its_normalization(tmp_pat
     (lambda d: torch.save(nn.Sequential(nn.Conv2d(3, 10, 32), nn.Flatten()), d / "c.pt"),
      dict(fmt="module", arch=None), "has no nn.Linear layer"),
     (lambda d: (d / "c.pt").write_bytes(b"not a checkpoint at all"),
-     dict(arch="small_cnn"), "cannot be loaded as a state_dict"),
+     dict(arch="small_cnn"), "is not a torch.save file of tensors"),
 ], ids=["missing keys", "wrong shapes", "wrong class count", "NaN weights", "no linear head", "not a checkpoint"])
 def test_a_bad_checkpoint_is_one_line_naming_its_file(tmp_path, make, entry, words):
     make(tmp_path)
