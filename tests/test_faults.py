@@ -61,6 +61,12 @@ def _processes_with(token: str) -> list[int]:
     return found
 
 
+def _interruptible() -> None:
+    """In the child before exec: SIGINT back to its default, so Python installs its Ctrl-C handler
+    even when this test runs where SIGINT is ignored (a background job of a non-interactive shell)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _wait_for(predicate, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -103,7 +109,7 @@ def _claims_run(tmp_path, report_dir, *extra, env=None, **kwargs):
          "-p", "no:cacheprovider", "--report-dir", str(report_dir), "--cache-dir", str(tmp_path / "cache"),
          *extra],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_interruptible, **kwargs)
 
 
 def test_a_report_folder_that_is_a_file_is_refused_before_any_test_runs(tmp_path):
@@ -158,7 +164,7 @@ def _start_build(cache_dir: Path, token: str) -> subprocess.Popen:
     build = subprocess.Popen(
         [sys.executable, "-m", "fixtures", "build", "--profile", "tiny", "--device", "cpu", "--jobs", "2",
          "--cache-dir", str(cache_dir)],
-        cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_interruptible,
         env={**os.environ, "PYTHONPATH": str(ROOT), "REPCORE_PLUGINS": "tests.tiny_profile",
              "REPCORE_TINY_EPOCHS": "400", "REPCORE_FAULT_TOKEN": token})
     assert _wait_for(lambda: len(_processes_with(token)) >= 3, 120), "the build did not start its workers"
