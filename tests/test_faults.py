@@ -317,3 +317,19 @@ def test_the_readme_install_line_installs_what_the_unit_tests_import():
     missing = {m: providers[m] for m in third_party
                if not {p.lower().replace("_", "-") for p in providers[m]} & (installed | {project["name"]})}
     assert not missing, f"the unit tests import {missing}, which the README's install line does not install"
+
+
+def test_prune_removes_only_old_models_of_no_kept_profile_with_their_outcomes(cache_dir, capsys):
+    from fixtures.profiles import get_profile
+    kept = get_profile("smoke", seeds="0").models["hard"].key()
+    for key in (kept, "orphan", "recent"):
+        write_artifact(cache_dir, key, {"w": torch.ones(1)}, {"spec": {}})
+    write_artifact(cache_dir, "orphan_outcome", {"w": torch.ones(1)}, {"model_key": "orphan"})
+    month_ago = time.time() - 31 * 86400
+    for key in (kept, "orphan", "orphan_outcome"):
+        for path in artifact_paths(cache_dir, key):
+            os.utime(path, (month_ago, month_ago))
+    assert fixtures_cli.main(["prune", "--profile", "smoke", "--seeds", "0", "--older-than", "30",
+                              "--cache-dir", str(cache_dir)]) == 0
+    assert "removed 4 files" in capsys.readouterr().out
+    assert sorted(p.stem for p in cache_dir.glob("*.json")) == sorted([kept, "recent"])
