@@ -15,7 +15,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
 from claims.test_c4_feature_shrinkage import shrinkage  # noqa: E402
 from claims.test_c5_alignment import alignment_gain  # noqa: E402

@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from repcore.autoattack import autoattack
+from repcore.features import channels_last
 
 
 @dataclass(frozen=True)
@@ -114,12 +115,13 @@ def run_attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, con
     if config.subset is not None:
         images, labels = images[:config.subset], labels[:config.subset]
     if config.kind == "autoattack":
-        adversarial, checks = autoattack(model, images, labels, config.eps, device, config.aa_attacks, seed)
-        return adversarial.cpu(), checks
+        adversarial, checks = autoattack(model, channels_last(images), labels, config.eps, device,
+                                         config.aa_attacks, seed)
+        return adversarial.contiguous().cpu(), checks
     generator = torch.Generator().manual_seed(seed)
     out = []
     for start in range(0, len(labels), batch_size):
-        x = images[start:start + batch_size].to(device)
+        x = channels_last(images[start:start + batch_size].to(device))
         y = labels[start:start + batch_size].to(device)
         if config.kind == "fgsm":
             out.append(fgsm(model, x, y, config.eps).cpu())
@@ -127,7 +129,7 @@ def run_attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, con
             out.append(pgd(model, x, y, config.eps, config.step, config.steps, generator=generator).cpu())
         else:
             raise ValueError(f"unknown attack kind {config.kind!r}: fgsm, pgd or autoattack")
-    return torch.cat(out), []
+    return torch.cat(out).contiguous(), []
 
 
 def attack_success_rate(clean_correct: torch.Tensor, adversarial_correct: torch.Tensor) -> float:

@@ -43,6 +43,12 @@ def head_parameters(model: nn.Module) -> tuple[torch.Tensor, torch.Tensor | None
     return head.weight.detach().cpu(), bias
 
 
+def channels_last(x: torch.Tensor) -> torch.Tensor:
+    """A 4-D image batch in the channels_last layout, the zoo models' layout (oneDNN's fast path on
+    the CPU); any other tensor as it is."""
+    return x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x
+
+
 @torch.no_grad()
 def representations(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                     device: torch.device | str = "cpu", batch_size: int = 500) -> Representations:
@@ -60,7 +66,7 @@ def representations(model: nn.Module, images: torch.Tensor, labels: torch.Tensor
             batch = images[start:start + batch_size].to(device)
             if batch.dtype == torch.uint8:
                 batch = batch.float() / 255
-            logits.append(model(batch).float().cpu())
+            logits.append(model(channels_last(batch)).float().cpu())
     finally:
         hook.remove()
     features = torch.cat(captured)
