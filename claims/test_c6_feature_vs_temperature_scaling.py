@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from claims.zoo_views import large_bias
 from fixtures.regularizers import compared
 from repcore.calibration import (FitAtBoundError, confidence_and_correct, ece_curve, expected_calibration_error,
-                                 fit_feature_scale, fit_temperature, scaled_feature_logits)
+                                 fit_feature_scale, fit_feature_scales, fit_temperature, fit_temperatures,
+                                 scaled_feature_logits)
 from repcore.criteria import Criterion
 from repcore.features import head_parameters
 from repcore.report.figures import scaling_curves
@@ -34,17 +35,18 @@ RESAMPLES = 1000
 
 
 def product_deviation(W, b, m) -> Estimate:
-    """|s* T* - 1| on the validation split; a resample whose fit lands on a bound counts as undefined."""
+    """|s* T* - 1| on the validation split, both refitted on each resample (a batch of resamples at
+    a time); a resample whose fit lands on a bound counts as undefined."""
     v, y, logits = m.val.features, m.val.labels, scaled_feature_logits(W, b, m.val.features, 1.0)
 
-    def deviation(idx):
+    def deviation(idx, axis=-1):
         idx = torch.as_tensor(idx)
-        try:
-            return abs(fit_feature_scale(W, b, v[idx], y[idx]) * fit_temperature(logits[idx], y[idx]) - 1)
-        except FitAtBoundError:
-            return float("nan")
+        rows = idx.reshape(-1, idx.shape[-1])
+        product = fit_feature_scales(W, b, v[rows], y[rows]) * fit_temperatures(logits[rows], y[rows])
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isfinite(product) & (product > 0), np.abs(product - 1), np.nan).reshape(idx.shape[:-1])
 
-    return index_bootstrap(deviation, len(y), n_resamples=RESAMPLES)
+    return index_bootstrap(deviation, len(y), n_resamples=RESAMPLES, vectorized=True)
 
 
 def ece_gap(m, W, b) -> Estimate:

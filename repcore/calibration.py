@@ -3,8 +3,9 @@
 conf = max_k p_k, correct = 1[argmax_k p_k = y]. Bins are Guo et al. (2017): B equal-width bins
 (i/B, (i+1)/B], a confidence of exactly 0 going to the first. ECE = sum_b (n_b / n) |acc_b - conf_b|.
 Temperature scaling: p = softmax(z / T). Feature scaling: p = softmax(W (s v) + b). Both fit
-their scalar by minimizing the NLL on a held-out split (bounded scalar search on log T, log s, in
-float64). A fit that lands on its search bound has no finite optimum there: ``FitAtBoundError``.
+their scalar by minimizing the NLL on a held-out split (golden-section search on log T, log s, in
+float64, batched over bootstrap resamples). A fit that lands on its search bound has no finite
+optimum there: ``FitAtBoundError`` (0 or inf in a batch).
 """
 
 from collections.abc import Callable
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy import optimize
 
 from repcore.features import linear_logits
 
@@ -79,30 +79,68 @@ def signed_gap(conf: np.ndarray, correct: np.ndarray) -> float:
     return float(conf.mean() - correct.mean())
 
 
-def _nll(logits: torch.Tensor, labels: torch.Tensor) -> float:
-    return float(torch.nn.functional.cross_entropy(logits.double(), labels))
+GOLDEN = (np.sqrt(5) - 1) / 2
+LOG_TOLERANCE = 1e-6  # the search stops when the bracket on log x is this narrow
 
 
-def _fit_log_scalar(nll_of: Callable[[float], float], name: str) -> float:
-    """argmin_x NLL(x) over log x in [-B, B]; at (or no better than) a bound, ``FitAtBoundError``.
+def _batched_nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of each row of a batch: logits (R x n x K), labels (R x n) -> (R,)."""
+    return (torch.logsumexp(logits, -1) - logits.gather(-1, labels.unsqueeze(-1)).squeeze(-1)).mean(-1)
 
-    The second test catches an NLL that goes flat (float64 underflow) before the bound: the search
-    may stop anywhere on the flat part, which is no optimum either."""
-    result = optimize.minimize_scalar(lambda log_x: nll_of(float(np.exp(log_x))),
-                                      bounds=(-LOG_SEARCH_BOUND, LOG_SEARCH_BOUND),
-                                      method="bounded", options={"xatol": 1e-6})
-    nearer_bound = float(np.copysign(LOG_SEARCH_BOUND, result.x))
-    if abs(result.x) > LOG_SEARCH_BOUND - 1e-3 or nll_of(float(np.exp(nearer_bound))) <= result.fun:
-        raise FitAtBoundError(f"the {name} fit landed on its search bound e^{'+' if result.x > 0 else '-'}"
+
+def fit_log_scalars(nll_of: Callable[[torch.Tensor], torch.Tensor], count: int) -> np.ndarray:
+    """argmin_x NLL_r(x) for ``count`` NLLs at once (``nll_of`` maps x of shape (R,) to NLLs (R,)):
+    golden-section search on log x in [-B, B] to ``LOG_TOLERANCE``. An NLL of a scalar fit (the
+    temperature, the feature scale) is unimodal in log x, so the search finds its minimum. Where the
+    fit has no finite optimum, 0 or inf (the side it ran to): it lands on a bound, or the NLL at the
+    nearer bound is no higher (a float64 NLL that went flat before the bound, where the search may
+    stop anywhere)."""
+    low = torch.full((count,), -LOG_SEARCH_BOUND, dtype=torch.float64)
+    high = -low
+    inner_low, inner_high = high - GOLDEN * (high - low), low + GOLDEN * (high - low)
+    f_low, f_high = nll_of(inner_low.exp()), nll_of(inner_high.exp())
+    while float((high - low).max()) > LOG_TOLERANCE:
+        left = f_low <= f_high  # the minimum lies in [low, inner_high]
+        high = torch.where(left, inner_high, high)
+        low = torch.where(left, low, inner_low)
+        new_low, new_high = high - GOLDEN * (high - low), low + GOLDEN * (high - low)
+        probe = torch.where(left, new_low, new_high)
+        f_probe = nll_of(probe.exp())
+        inner_low, f_low, inner_high, f_high = (
+            torch.where(left, probe, inner_high), torch.where(left, f_probe, f_high),
+            torch.where(left, inner_low, probe), torch.where(left, f_low, f_probe))
+    best = (low + high) / 2
+    nearer_bound = torch.copysign(torch.full_like(best, LOG_SEARCH_BOUND), best)
+    at_bound = (best.abs() > LOG_SEARCH_BOUND - 1e-3) | (nll_of(nearer_bound.exp()) <= nll_of(best.exp()))
+    return torch.where(at_bound, (nearer_bound * torch.inf).exp(), best.exp()).numpy()
+
+
+def fit_temperatures(logits: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
+    """T*_r = argmin_T NLL(softmax(z_r / T), y_r) for each row r of logits (R x n x K), labels (R x n);
+    0 or inf where there is no finite optimum."""
+    logits = logits.double()
+    return fit_log_scalars(lambda t: _batched_nll(logits / t[:, None, None], labels), len(logits))
+
+
+def fit_feature_scales(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
+    """s*_r = argmin_s NLL(softmax(W (s v_r) + b), y_r) for each row r of v (R x n x d), labels (R x n);
+    0 or inf where there is no finite optimum."""
+    Wv = v.double() @ W.double().T
+    bias = 0.0 if b is None else b.double()
+    return fit_log_scalars(lambda s: _batched_nll(s[:, None, None] * Wv + bias, labels), len(v))
+
+
+def _single_fit(fits: np.ndarray, name: str) -> float:
+    if not 0 < fits[0] < np.inf:
+        raise FitAtBoundError(f"the {name} fit landed on its search bound e^{'+' if fits[0] else '-'}"
                               f"{LOG_SEARCH_BOUND:g}: no finite optimum in [e^-{LOG_SEARCH_BOUND:g}, "
                               f"e^{LOG_SEARCH_BOUND:g}]")
-    return float(np.exp(result.x))
+    return float(fits[0])
 
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
     """T* = argmin_T NLL(softmax(z / T), y) on a held-out split (float64 logits, divided after converting)."""
-    logits = logits.double()
-    return _fit_log_scalar(lambda t: _nll(logits / t, labels), "temperature T*")
+    return _single_fit(fit_temperatures(logits[None], labels[None]), "temperature T*")
 
 
 def scaled_feature_logits(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor, s: float) -> torch.Tensor:
@@ -112,7 +150,7 @@ def scaled_feature_logits(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tens
 
 def fit_feature_scale(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor, labels: torch.Tensor) -> float:
     """s* = argmin_s NLL(softmax(W (s v) + b), y) on a held-out split."""
-    return _fit_log_scalar(lambda s: _nll(scaled_feature_logits(W, b, v, s), labels), "feature scale s*")
+    return _single_fit(fit_feature_scales(W, b, v[None], labels[None]), "feature scale s*")
 
 
 def ece_curve(logits_of: Callable[[float], torch.Tensor], labels: torch.Tensor, values: np.ndarray) -> np.ndarray:

@@ -122,12 +122,15 @@ def independent_bootstrap(statistic: Callable[..., np.ndarray], samples: Sequenc
     return Estimate(float(statistic(*arrays, axis=-1)), distribution, min(map(len, arrays)))
 
 
-def index_bootstrap(statistic: Callable[[np.ndarray], float], n: int, seed: int = SEED,
-                    n_resamples: int = N_RESAMPLES) -> Estimate:
-    """Bootstrap a statistic of resampled sample indices (for statistics that refit or re-bin)."""
-    distribution = _bootstrap(statistic, [np.arange(n)], paired=False, vectorized=False, seed=seed,
+def index_bootstrap(statistic: Callable[..., float | np.ndarray], n: int, seed: int = SEED,
+                    n_resamples: int = N_RESAMPLES, vectorized: bool = False) -> Estimate:
+    """Bootstrap a statistic of resampled sample indices (for statistics that refit or re-bin).
+    ``vectorized``: ``statistic(idx, axis=-1)`` takes index arrays of shape (..., n) and returns one
+    value per row (the same resamples, computed a batch at a time)."""
+    distribution = _bootstrap(statistic, [np.arange(n)], paired=False, vectorized=vectorized, seed=seed,
                               n_resamples=n_resamples)
-    return Estimate(float(statistic(np.arange(n))), distribution, n)
+    value = statistic(np.arange(n), axis=-1) if vectorized else statistic(np.arange(n))
+    return Estimate(float(value), distribution, n)
 
 
 def permutation_distribution(statistic: Callable[..., np.ndarray], samples: Sequence[np.ndarray],

@@ -72,3 +72,11 @@ def _build_once(cache_dir, key, barrier, results):
 
 def test_two_processes_racing_build_once(cache_dir, race):
     assert race(_build_once, cache_dir, "k1") == [False, True]
+
+
+def test_a_fresh_build_returns_the_metadata_a_later_read_returns(cache_dir):
+    """A model trained in this process is attacked at once (its outcome is keyed on the artifact's
+    sha256): the build must hand back the checksummed record, not the builder's bare metadata."""
+    _, built_meta, built = load_or_build(cache_dir, "k1", lambda: (_payload(), {"name": "m"}))
+    assert built and built_meta == read_artifact(cache_dir, "k1")[1]
+    assert built_meta["sha256"]
