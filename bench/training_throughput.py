@@ -3,8 +3,10 @@ augmentation on the training device) against a plain DataLoader loop (per-image 
 transforms, collated batches), same model, batch size and augmentation.
 
     python bench/training_throughput.py [--arch small_cnn] [--images 5000] [--batch 128] [--workers 2]
+        [--threads 1] [--repeats 5]
 
-Prints images/s for each and their ratio.
+Prints images/s of each (median, min-max of interleaved repeats after one warm-up epoch each) and
+the ratio of the medians, with the intra-op thread count stated.
 """
 
 import argparse
@@ -13,10 +15,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 from torchvision.transforms import v2  # noqa: E402
+from timing import spread, synchronize  # noqa: E402
 
 from fixtures.data import load_dataset  # noqa: E402
 from fixtures.models import build_model  # noqa: E402
@@ -34,13 +38,14 @@ def _step(model, optimizer, images, labels):
 def resident_loop(model, optimizer, x, y, batch, device) -> float:
     x, y = x.to(device), y.to(device)
     generator = torch.Generator().manual_seed(0)
+    synchronize(device)
     start = time.perf_counter()
     order = torch.randperm(len(y), generator=generator).to(device)
     for i in range(len(y) // batch):
         idx = order[i * batch:(i + 1) * batch]
-        _step(model, optimizer, random_crop_flip(x[idx].float() / 255, generator), y[idx])
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+        images = random_crop_flip(x[idx].float() / 255, generator).contiguous(memory_format=torch.channels_last)
+        _step(model, optimizer, images, y[idx])
+    synchronize(device)
     return (len(y) // batch) * batch / (time.perf_counter() - start)
 
 
@@ -62,10 +67,10 @@ def dataloader_loop(model, optimizer, x, y, batch, device, workers) -> float:
     start = time.perf_counter()
     seen = 0
     for images, labels in loader:
-        _step(model, optimizer, images.to(device, non_blocking=True), labels.to(device))
+        images = images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+        _step(model, optimizer, images, labels.to(device))
         seen += len(labels)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+    synchronize(device)
     return seen / (time.perf_counter() - start)
 
 
@@ -75,22 +80,32 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="intra-op threads of the training process")
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
     device = torch.device(args.device)
+    torch.set_num_threads(args.threads)
     data = load_dataset(DataSpec("embedded", n_train=args.images, n_val=100, n_test=100), None)
-    rates = {}
-    for name, loop in (("resident tensors", resident_loop), ("DataLoader", dataloader_loop)):
+    loops = {"resident tensors": (resident_loop, ()), "DataLoader": (dataloader_loop, (args.workers,))}
+    setups = {}
+    for name in loops:
         torch.manual_seed(0)
-        model = build_model(args.arch, data.num_classes, data.mean, data.std).to(device)
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-        extra = (args.workers,) if loop is dataloader_loop else ()
-        rates[name] = loop(model, optimizer, data.train.x, data.train.y, args.batch, device, *extra)
+        model = build_model(args.arch, data.num_classes, data.mean, data.std).to(device, memory_format=torch.channels_last)
+        setups[name] = model, torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    rates = {name: [] for name in loops}
+    for repeat in range(args.repeats + 1):  # the first round warms up and is not counted
+        for name, (loop, extra) in loops.items():
+            rate = loop(*setups[name], data.train.x, data.train.y, args.batch, device, *extra)
+            if repeat:
+                rates[name].append(rate)
     print(f"one epoch of {args.images} images, {args.arch}, batch {args.batch}, {device}, "
-          f"{torch.get_num_threads()} threads, DataLoader workers {args.workers}")
-    for name, rate in rates.items():
-        print(f"{name:<17} {rate:8.0f} images/s")
-    print(f"ratio             {rates['resident tensors'] / rates['DataLoader']:8.2f}x")
+          f"{torch.get_num_threads()} intra-op thread(s), DataLoader workers {args.workers}; median (min-max) "
+          f"of {args.repeats} interleaved epochs after a warm-up epoch")
+    for name, values in rates.items():
+        print(f"{name:<17} {spread(values)} images/s")
+    medians = {name: sorted(v)[len(v) // 2] for name, v in rates.items()}
+    print(f"ratio             {medians['resident tensors'] / medians['DataLoader']:.2f}x")
 
 
 if __name__ == "__main__":

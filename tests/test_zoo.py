@@ -225,3 +225,24 @@ def test_device_resolution_on_a_cpu_machine(monkeypatch):
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     assert resolve_device("cuda", "gw3") == torch.device("cuda", 1)
     assert resolve_device("cuda", None) == torch.device("cuda")
+
+
+def test_a_build_runs_the_planned_attacks_once_and_the_claims_then_read_them(cache_dir):
+    from fixtures.evaluations import attack_outcome
+    from fixtures.zoo import Zoo, build_zoo
+    from tests.tiny_profile import tiny
+
+    profile = replace(tiny(), attacks={name: config for name, config in tiny().attacks.items()
+                                       if config.kind != "autoattack"})
+    lines = []
+    build_zoo(profile, cache_dir, None, CPU, jobs=2, log=lines.append)
+    attacked = sorted(line.split("] ")[1].split(":")[0] for line in lines if ": attacked" in line)
+    assert attacked == sorted(f"{name} {attack}" for name, attack in profile.attack_plan())
+    assert ("hard", "FGSM") in profile.attack_plan() and ("bottleneck_nobias", "FGSM") in profile.attack_plan()
+    again = []
+    build_zoo(profile, cache_dir, None, CPU, jobs=2, log=again.append)
+    assert again == []
+    read = []
+    zoo = Zoo(profile, profile.replicates[0], cache_dir, None, CPU, log=read.append)
+    assert 0 <= attack_outcome(zoo, "mixup", profile.attacks["PGD^s"]).success_rate <= 1
+    assert read == []
