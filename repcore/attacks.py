@@ -123,9 +123,8 @@ def run_attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, con
     if config.subset is not None:
         images, labels = images[:config.subset], labels[:config.subset]
     if config.kind == "autoattack":
-        adversarial, checks = autoattack(model, channels_last(images), labels, config.eps, device,
-                                         config.aa_attacks, seed)
-        return adversarial.contiguous().cpu(), checks
+        adversarial, checks = autoattack(model, images, labels, config.eps, device, config.aa_attacks, seed)
+        return adversarial.cpu(), checks
     generator = torch.Generator().manual_seed(seed)
     out = []
     for start in range(0, len(labels), batch_size):

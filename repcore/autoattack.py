@@ -41,6 +41,30 @@ def captured_checks() -> Iterator[list[str]]:
         logger.propagate = propagate
 
 
+class _ChannelsLast(torch.autograd.Function):
+    """x in the channels_last layout going forward, its gradient contiguous coming back: the
+    package flattens input gradients with ``view``, which a channels_last gradient does not allow."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        return x.contiguous(memory_format=torch.channels_last)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        return grad.contiguous()
+
+
+class ChannelsLastInputs(nn.Module):
+    """``model`` fed channels_last batches (oneDNN's fast path) behind a contiguous interface."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(_ChannelsLast.apply(x) if x.dim() == 4 else x)
+
+
 def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, device: torch.device,
                attacks: tuple[str, ...] = (), seed: int = 0, batch_size: int = 250) -> tuple[torch.Tensor, list[str]]:
     """(adversarial images, the package's check messages): L-inf AutoAttack on images in [0, 1],
@@ -53,6 +77,7 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, d
     from pyautoattack import AutoAttack
 
     logging.getLogger("auto-attack").setLevel(logging.WARNING)
+    model = ChannelsLastInputs(model).eval()
     if attacks:
         adversary = AutoAttack(model, attacks=list(attacks), device=device, eps=eps, norm="Linf",
                                seed=seed, version="custom")
