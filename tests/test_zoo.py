@@ -232,8 +232,7 @@ def test_a_build_runs_the_planned_attacks_once_and_the_claims_then_read_them(cac
     from fixtures.zoo import Zoo, build_zoo
     from tests.tiny_profile import tiny
 
-    profile = replace(tiny(), attacks={name: config for name, config in tiny().attacks.items()
-                                       if config.kind != "autoattack"})
+    profile = tiny()
     lines = []
     build_zoo(profile, cache_dir, None, CPU, jobs=2, log=lines.append)
     attacked = sorted(line.split("] ")[1].split(":")[0] for line in lines if ": attacked" in line)
