@@ -71,15 +71,18 @@ def run_claims(args: argparse.Namespace, cache: Path) -> tuple[float, dict, int]
     return seconds, json.loads((args.report_dir / "claims.json").read_text()), seen["bytes"]
 
 
+def attack_steps(profile: Profile, attack: str) -> int:
+    """Image gradient steps of one planned attack (AutoAttack counted as ``APGD_ITERATIONS`` steps
+    on every attacked image: an upper bound, it drops images it breaks)."""
+    config = profile.attacks[attack]
+    return attacked_images(profile, config) * (APGD_ITERATIONS if config.kind == "autoattack" else config.steps)
+
+
 def attack_flops(profile: Profile) -> float:
-    """2 x forward FLOPs per attack gradient step over the attack plan (AutoAttack counted as
-    ``APGD_ITERATIONS`` steps on every attacked image: an upper bound, it drops images it breaks)."""
-    total = 0.0
-    for name, attack in profile.attack_plan():
-        spec, config = profile.models[name], profile.attacks[attack]
-        steps = APGD_ITERATIONS if config.kind == "autoattack" else config.steps
-        total += 2.0 * forward_flops(spec.arch, spec.data.name, spec.bottleneck) * attacked_images(profile, config) * steps
-    return total
+    """2 x forward FLOPs per attack gradient step over the attack plan."""
+    return sum(2.0 * forward_flops(profile.models[name].arch, profile.models[name].data.name,
+                                   profile.models[name].bottleneck) * attack_steps(profile, attack)
+               for name, attack in profile.attack_plan())
 
 
 def phase_line(label: str, seconds: float, units: float, unit: str, flops: float, processes: int,
@@ -146,9 +149,7 @@ def main() -> None:
         warm_load = time.perf_counter() - start
         images = sum((len(cached_dataset(s.data, args.data_root, cache).train) // s.batch_size) * s.batch_size * s.epochs
                      for s in models.values())
-        steps = sum(attacked_images(profile, profile.attacks[a]) *
-                    (APGD_ITERATIONS if profile.attacks[a].kind == "autoattack" else profile.attacks[a].steps)
-                    for _, a in profile.attack_plan())
+        steps = sum(attack_steps(profile, attack) for _, attack in profile.attack_plan())
         print(f"cold build of {len(models)} models and {len(profile.attack_plan())} attack outcomes, in phases:")
         print(phase_line("training", train_seconds, images, "images", sum(map(training_flops, models.values())),
                          jobs, peak))
