@@ -16,7 +16,7 @@ from claims.zoo_views import confidence, predicted_alignment
 from fixtures.regularizers import compared
 from repcore.criteria import Criterion
 from repcore.geometry import confidence_along_rays
-from repcore.stats import paired_bootstrap, permutation_distribution, spearman
+from repcore.stats import spearman_bootstrap, spearman_permutations
 
 MODELS = ["hard", *compared().values()]
 GROWS_WITH_NORM = Criterion("C2", "Spearman(conf, ||v||)", 0.0, "above")
@@ -34,17 +34,16 @@ def test_bias_free_confidence_grows_along_every_ray(k, d, seed):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_confidence_grows_with_feature_norm(runs, name, check):
-    check.supported(runs.decide(GROWS_WITH_NORM, lambda zoo: paired_bootstrap(
-        spearman, [confidence(zoo[name]).numpy(), zoo[name].test.features.norm(dim=1).numpy()]), name))
+    check.supported(runs.decide(GROWS_WITH_NORM, lambda zoo: spearman_bootstrap(
+        confidence(zoo[name]).numpy(), zoo[name].test.features.norm(dim=1).numpy()), name))
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_confidence_grows_with_alignment(runs, name, check):
-    check.supported(runs.decide(GROWS_WITH_ALIGNMENT, lambda zoo: paired_bootstrap(
-        spearman, [confidence(zoo[name]).numpy(), predicted_alignment(zoo[name]).numpy()]), name))
+    check.supported(runs.decide(GROWS_WITH_ALIGNMENT, lambda zoo: spearman_bootstrap(
+        confidence(zoo[name]).numpy(), predicted_alignment(zoo[name]).numpy()), name))
 
 
 def test_control_shuffled_pairing_shows_no_correlation(runs, check):
-    check.not_supported(runs.decide(SHUFFLED, lambda zoo: permutation_distribution(
-        spearman, [confidence(zoo["hard"]).numpy(), zoo["hard"].test.features.norm(dim=1).numpy()], shuffled=1),
-        "hard"))
+    check.not_supported(runs.decide(SHUFFLED, lambda zoo: spearman_permutations(
+        confidence(zoo["hard"]).numpy(), zoo["hard"].test.features.norm(dim=1).numpy()), "hard"))

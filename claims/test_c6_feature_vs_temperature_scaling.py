@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from claims.zoo_views import large_bias
 from fixtures.regularizers import compared
 from repcore.calibration import (FitAtBoundError, confidence_and_correct, ece_curve, expected_calibration_error,
-                                 fit_feature_scale, fit_feature_scales, fit_temperature, fit_temperatures,
+                                 fit_feature_scale, fit_logit_scales, fit_temperature, fit_temperatures,
                                  scaled_feature_logits)
 from repcore.criteria import Criterion
 from repcore.features import head_parameters
 from repcore.report.figures import scaling_curves
-from repcore.stats import Estimate, index_bootstrap, paired_bootstrap, per_resample
+from repcore.stats import Estimate, index_bootstrap, paired_bootstrap
 
 SEED_SPREAD = ("at least twice the largest value on the hard models of smoke seeds 0-5 (bench/seed_spread.py): "
                "|s* T* - 1| 0.004 to 0.009, |ECE(s*) - ECE(T*)| 0.09 to 0.43 points")
@@ -36,13 +36,16 @@ RESAMPLES = 1000
 
 def product_deviation(W, b, m) -> Estimate:
     """|s* T* - 1| on the validation split, both refitted on each resample (a batch of resamples at
-    a time); a resample whose fit lands on a bound counts as undefined."""
-    v, y, logits = m.val.features, m.val.labels, scaled_feature_logits(W, b, m.val.features, 1.0)
+    a time; s* on the resampled rows of W v, since W (s v) + b = s (W v) + b); a resample whose fit
+    lands on a bound counts as undefined."""
+    y, weight_term = m.val.labels, scaled_feature_logits(W, None, m.val.features, 1.0)
+    bias = 0.0 if b is None else b.double()
+    logits = weight_term + bias
 
     def deviation(idx, axis=-1):
         idx = torch.as_tensor(idx)
         rows = idx.reshape(-1, idx.shape[-1])
-        product = fit_feature_scales(W, b, v[rows], y[rows]) * fit_temperatures(logits[rows], y[rows])
+        product = fit_logit_scales(weight_term[rows], bias, y[rows]) * fit_temperatures(logits[rows], y[rows])
         with np.errstate(invalid="ignore"):
             return np.where(np.isfinite(product) & (product > 0), np.abs(product - 1), np.nan).reshape(idx.shape[:-1])
 
@@ -55,10 +58,10 @@ def ece_gap(m, W, b) -> Estimate:
     conf_s, correct_s = confidence_and_correct(scaled_feature_logits(W, b, m.test.features, s), m.test.labels)
     conf_t, correct_t = confidence_and_correct(m.test.logits.double() / T, m.test.labels)
 
-    def gap(cs, ks, ct, kt):
-        return abs(expected_calibration_error(cs, ks) - expected_calibration_error(ct, kt))
+    def gap(cs, ks, ct, kt, axis=-1):
+        return np.abs(expected_calibration_error(cs, ks) - expected_calibration_error(ct, kt))
 
-    return paired_bootstrap(per_resample(gap), [conf_s, correct_s, conf_t, correct_t], n_resamples=RESAMPLES)
+    return paired_bootstrap(gap, [conf_s, correct_s, conf_t, correct_t], n_resamples=RESAMPLES)
 
 
 def decide_unless_at_bound(runs, criterion, estimate_of, label):

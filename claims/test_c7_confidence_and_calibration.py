@@ -19,7 +19,7 @@ from repcore.calibration import (adaptive_calibration_error, confidence_and_corr
                                  expected_calibration_error, signed_gap)
 from repcore.criteria import Criterion
 from repcore.report.figures import reliability_diagrams
-from repcore.stats import Estimate, paired_bootstrap, per_resample
+from repcore.stats import Estimate, paired_bootstrap
 
 LOWERS_CONFIDENCE = Criterion("C7", "mean conf(reg) - mean conf(hard)", 0.0, "below")
 LOWERS_ECE = Criterion("C7", "ECE(reg) - ECE(hard)", 0.0, "below")
@@ -33,12 +33,12 @@ def _paired(model, base) -> list[np.ndarray]:
             *confidence_and_correct(base.test.logits, base.test.labels)]
 
 
-def _ece_difference(c1, k1, c0, k0):
+def _ece_difference(c1, k1, c0, k0, axis=-1):
     return expected_calibration_error(c1, k1) - expected_calibration_error(c0, k0)
 
 
 def ece_change(model, base) -> Estimate:
-    return paired_bootstrap(per_resample(_ece_difference), _paired(model, base), n_resamples=RESAMPLES)
+    return paired_bootstrap(_ece_difference, _paired(model, base), n_resamples=RESAMPLES)
 
 
 def confidence_change(model, base) -> Estimate:

@@ -21,7 +21,7 @@ from repcore.features import head_parameters
 from repcore.geometry import class_means, inward_displacement, radial_index
 from repcore.report.figures import representation_plane
 from repcore.stats import (Estimate, independent_bootstrap, mean, mean_difference, paired_bootstrap,
-                           permutation_distribution, spearman)
+                           spearman_bootstrap, spearman_permutations)
 
 MODELS = ["hard", *compared().values()]
 RADIAL_WITH_ALIGNMENT = Criterion("C8", "Spearman(radial index, cos(v, v_opt,y))", 0.0, "above")
@@ -41,7 +41,7 @@ def radial_and_alignment(m) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("name", MODELS)
 def test_aligned_features_have_gradients_toward_the_origin(runs, name, check):
     check.supported(runs.decide(RADIAL_WITH_ALIGNMENT,
-                                lambda zoo: paired_bootstrap(spearman, radial_and_alignment(zoo[name])), name))
+                                lambda zoo: spearman_bootstrap(*radial_and_alignment(zoo[name])), name))
 
 
 @pytest.mark.parametrize("regularizer", list(compared()))
@@ -87,5 +87,5 @@ def test_two_dimensional_attacks_move_features_toward_the_origin(runs, check, fi
 
 
 def test_control_shuffled_alignment_shows_no_correlation(runs, check):
-    check.not_supported(runs.decide(SHUFFLED, lambda zoo: permutation_distribution(
-        spearman, radial_and_alignment(zoo["hard"]), shuffled=1), "hard"))
+    check.not_supported(runs.decide(SHUFFLED, lambda zoo: spearman_permutations(*radial_and_alignment(zoo["hard"])),
+                                    "hard"))

@@ -3,7 +3,7 @@
 conf = max_k p_k, correct = 1[argmax_k p_k = y]. Bins are Guo et al. (2017): B equal-width bins
 (i/B, (i+1)/B], a confidence of exactly 0 going to the first. ECE = sum_b (n_b / n) |acc_b - conf_b|.
 Temperature scaling: p = softmax(z / T). Feature scaling: p = softmax(W (s v) + b). Both fit
-their scalar by minimizing the NLL on a held-out split (golden-section search on log T, log s, in
+their scalar by minimizing the NLL on a held-out split (safeguarded Newton on the convex NLL, in
 float64, batched over bootstrap resamples). A fit that lands on its search bound has no finite
 optimum there: ``FitAtBoundError`` (0 or inf in a batch).
 """
@@ -53,12 +53,17 @@ def reliability_bins(conf: np.ndarray, correct: np.ndarray, n_bins: int = N_BINS
     return ReliabilityBins(np.linspace(0, 1, n_bins + 1), counts, accuracy, confidence)
 
 
-def expected_calibration_error(conf: np.ndarray, correct: np.ndarray, n_bins: int = N_BINS) -> float:
-    """15-bin equal-width ECE as a fraction (x100 for %)."""
-    bins = reliability_bins(conf, correct, n_bins)
-    filled = bins.counts > 0
-    gaps = np.abs(bins.accuracy[filled] - bins.confidence[filled])
-    return float((bins.counts[filled] / len(conf) * gaps).sum())
+def expected_calibration_error(conf: np.ndarray, correct: np.ndarray, n_bins: int = N_BINS) -> float | np.ndarray:
+    """15-bin equal-width ECE as a fraction (x100 for %), sum_b (n_b / n) |acc_b - conf_b|
+    = sum_b |sum_{i in b} (correct_i - conf_i)| / n, along the last axis: a float for one sample,
+    one value per row for a batch of resamples."""
+    conf, correct = np.asarray(conf), np.asarray(correct)
+    rows = conf.reshape(-1, conf.shape[-1])
+    bins = _bin_index(rows, n_bins) + n_bins * np.arange(len(rows))[:, None]
+    excess = np.bincount(bins.ravel(), weights=(correct.reshape(rows.shape) - rows).ravel(),
+                         minlength=n_bins * len(rows))
+    ece = np.abs(excess.reshape(len(rows), n_bins)).sum(1) / conf.shape[-1]
+    return float(ece[0]) if conf.ndim == 1 else ece.reshape(conf.shape[:-1])
 
 
 def maximum_calibration_error(conf: np.ndarray, correct: np.ndarray, n_bins: int = N_BINS) -> float:
@@ -79,55 +84,66 @@ def signed_gap(conf: np.ndarray, correct: np.ndarray) -> float:
     return float(conf.mean() - correct.mean())
 
 
-GOLDEN = (np.sqrt(5) - 1) / 2
-LOG_TOLERANCE = 1e-6  # the search stops when the bracket on log x is this narrow
+LOG_TOLERANCE = 1e-10  # Newton stops when no fit moves by more than this on log x
+MAX_NEWTON_STEPS = 100
 
 
-def _batched_nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of each row of a batch: logits (R x n x K), labels (R x n) -> (R,)."""
-    return (torch.logsumexp(logits, -1) - logits.gather(-1, labels.unsqueeze(-1)).squeeze(-1)).mean(-1)
+def _nll_derivatives(x: torch.Tensor, a: torch.Tensor, c: torch.Tensor | float, a_label: torch.Tensor,
+                     powers: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """NLL'_r(x) = mean_i (E_p[a] - a_y) and NLL''_r(x) = mean_i Var_p[a], p = softmax(x_r a_ri + c),
+    for every row r of a (R x n x K); ``powers`` (R x n x K x 3) holds 1, a, a^2, so that one
+    batched product gives each sample's sum_k p_k (1, a_k, a_k^2) for unnormalized p."""
+    z = a * x[:, None, None] + c
+    p = z.sub_(z.amax(-1, keepdim=True)).exp_()
+    sums = (p.unsqueeze(-2) @ powers).squeeze(-2)
+    first, second = sums[..., 1] / sums[..., 0], sums[..., 2] / sums[..., 0]
+    return (first - a_label).mean(-1), (second - first ** 2).clamp_(min=0).mean(-1)
 
 
-def fit_log_scalars(nll_of: Callable[[torch.Tensor], torch.Tensor], count: int) -> np.ndarray:
-    """argmin_x NLL_r(x) for ``count`` NLLs at once (``nll_of`` maps x of shape (R,) to NLLs (R,)):
-    golden-section search on log x in [-B, B] to ``LOG_TOLERANCE``. An NLL of a scalar fit (the
-    temperature, the feature scale) is unimodal in log x, so the search finds its minimum. Where the
-    fit has no finite optimum, 0 or inf (the side it ran to): it lands on a bound, or the NLL at the
-    nearer bound is no higher (a float64 NLL that went flat before the bound, where the search may
-    stop anywhere)."""
-    low = torch.full((count,), -LOG_SEARCH_BOUND, dtype=torch.float64)
-    high = -low
-    inner_low, inner_high = high - GOLDEN * (high - low), low + GOLDEN * (high - low)
-    f_low, f_high = nll_of(inner_low.exp()), nll_of(inner_high.exp())
-    while float((high - low).max()) > LOG_TOLERANCE:
-        left = f_low <= f_high  # the minimum lies in [low, inner_high]
-        high = torch.where(left, inner_high, high)
-        low = torch.where(left, low, inner_low)
-        new_low, new_high = high - GOLDEN * (high - low), low + GOLDEN * (high - low)
-        probe = torch.where(left, new_low, new_high)
-        f_probe = nll_of(probe.exp())
-        inner_low, f_low, inner_high, f_high = (
-            torch.where(left, probe, inner_high), torch.where(left, f_probe, f_high),
-            torch.where(left, inner_low, probe), torch.where(left, f_low, f_probe))
-    best = (low + high) / 2
-    nearer_bound = torch.copysign(torch.full_like(best, LOG_SEARCH_BOUND), best)
-    at_bound = (best.abs() > LOG_SEARCH_BOUND - 1e-3) | (nll_of(nearer_bound.exp()) <= nll_of(best.exp()))
-    return torch.where(at_bound, (nearer_bound * torch.inf).exp(), best.exp()).numpy()
+def fit_logit_scales(a: torch.Tensor, c: torch.Tensor | float, labels: torch.Tensor) -> np.ndarray:
+    """x*_r = argmin_x NLL_r(x), NLL_r(x) = mean_i [logsumexp(x a_ri + c) - (x a_ri,y + c_y)], for each
+    row r of a (R x n x K) with labels (R x n), searched on u = log x in [-B, B], in float64.
+
+    NLL_r is convex in x (a log-sum-exp of functions affine in x, less a linear term), so its
+    derivative in u, x NLL'(x), changes sign at most once. Safeguarded Newton steps on u,
+    u - x NLL' / (x^2 NLL'' + x NLL'), each kept inside the bracket on which the sign changes (else
+    the bracket's midpoint, or the search bound while that side is unexplored), until no fit moves
+    by more than ``LOG_TOLERANCE``. Where the NLL still falls at a bound (or is flat: every
+    prediction certain and right), there is no finite optimum inside: 0 at e^-B, inf at e^B."""
+    a = a.double()
+    c = c.double() if torch.is_tensor(c) else c
+    a_label = a.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
+    powers = torch.stack([torch.ones_like(a), a, a * a], -1)
+    u = torch.zeros(len(a), dtype=torch.float64)
+    low, high = torch.full_like(u, -LOG_SEARCH_BOUND), torch.full_like(u, LOG_SEARCH_BOUND)
+    low_unexplored, high_unexplored = torch.ones_like(u, dtype=torch.bool), torch.ones_like(u, dtype=torch.bool)
+    at_low, at_high, done = (torch.zeros_like(u, dtype=torch.bool) for _ in range(3))
+    for _ in range(MAX_NEWTON_STEPS):
+        x = u.exp()
+        slope, curvature = _nll_derivatives(x, a, c, a_label, powers)
+        slope_u, curvature_u = x * slope, x * x * curvature + x * slope
+        at_low |= ~done & (u <= -LOG_SEARCH_BOUND) & (slope_u >= 0)
+        at_high |= ~done & (((u >= LOG_SEARCH_BOUND) & (slope_u <= 0)) | ((slope_u == 0) & (curvature_u == 0)))
+        low, high = torch.where(slope_u < 0, u, low), torch.where(slope_u > 0, u, high)
+        low_unexplored &= slope_u >= 0
+        high_unexplored &= slope_u <= 0
+        newton = u - slope_u / curvature_u
+        midpoint = (low + high) / 2
+        fallback = torch.where(slope_u < 0, torch.where(high_unexplored, high, midpoint),
+                               torch.where(low_unexplored, low, midpoint))
+        step = torch.where((curvature_u > 0) & (newton >= low) & (newton <= high), newton, fallback)
+        done |= at_low | at_high | ((step - u).abs() <= LOG_TOLERANCE) | (slope_u == 0)
+        u = torch.where(done, u, step)
+        if bool(done.all()):
+            break
+    return torch.where(at_low, 0.0, torch.where(at_high, torch.inf, u.exp())).numpy()
 
 
 def fit_temperatures(logits: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
-    """T*_r = argmin_T NLL(softmax(z_r / T), y_r) for each row r of logits (R x n x K), labels (R x n);
-    0 or inf where there is no finite optimum."""
-    logits = logits.double()
-    return fit_log_scalars(lambda t: _batched_nll(logits / t[:, None, None], labels), len(logits))
-
-
-def fit_feature_scales(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
-    """s*_r = argmin_s NLL(softmax(W (s v_r) + b), y_r) for each row r of v (R x n x d), labels (R x n);
-    0 or inf where there is no finite optimum."""
-    Wv = v.double() @ W.double().T
-    bias = 0.0 if b is None else b.double()
-    return fit_log_scalars(lambda s: _batched_nll(s[:, None, None] * Wv + bias, labels), len(v))
+    """T*_r = argmin_T NLL(softmax(z_r / T), y_r) for each row r of logits (R x n x K), labels (R x n):
+    1 / x* of ``fit_logit_scales`` on the float64 logits; 0 or inf where there is no finite optimum."""
+    with np.errstate(divide="ignore"):
+        return 1 / fit_logit_scales(logits.double(), 0.0, labels)
 
 
 def _single_fit(fits: np.ndarray, name: str) -> float:
@@ -150,7 +166,9 @@ def scaled_feature_logits(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tens
 
 def fit_feature_scale(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor, labels: torch.Tensor) -> float:
     """s* = argmin_s NLL(softmax(W (s v) + b), y) on a held-out split."""
-    return _single_fit(fit_feature_scales(W, b, v[None], labels[None]), "feature scale s*")
+    weight_term = v.double() @ W.double().T
+    return _single_fit(fit_logit_scales(weight_term[None], 0.0 if b is None else b.double(), labels[None]),
+                       "feature scale s*")
 
 
 def ece_curve(logits_of: Callable[[float], torch.Tensor], labels: torch.Tensor, values: np.ndarray) -> np.ndarray:

@@ -106,7 +106,7 @@ def paired_bootstrap(statistic: Callable[..., np.ndarray], samples: Sequence[np.
     """``statistic(*samples, axis=-1)`` with its bootstrap distribution.
 
     All arrays are indexed by the same samples and resampled together (paired). ``statistic``
-    must be vectorized over ``axis`` (see ``per_resample`` for scalar statistics).
+    must be vectorized over ``axis``.
     """
     arrays = [np.asarray(s, dtype=np.float64) for s in samples]
     distribution = _bootstrap(statistic, arrays, paired=True, vectorized=True, seed=seed, n_resamples=n_resamples)
@@ -147,16 +147,6 @@ def permutation_distribution(statistic: Callable[..., np.ndarray], samples: Sequ
     return Estimate(float(distribution.mean()), distribution, len(arrays[0]))
 
 
-def per_resample(statistic: Callable[..., float]) -> Callable[..., np.ndarray]:
-    """Vectorize a scalar statistic of 1-D arrays over the leading resample axis that
-    ``scipy.stats.bootstrap`` adds (for statistics such as ECE that bin their input)."""
-    def vectorized(*arrays: np.ndarray, axis: int = -1) -> np.ndarray | float:
-        if arrays[0].ndim == 1:
-            return statistic(*arrays)
-        return np.array([statistic(*rows) for rows in zip(*arrays)])
-    return vectorized
-
-
 def mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """The mean along ``axis``: the bootstrap statistic of a share or an average."""
     return x.mean(axis)
@@ -172,6 +162,46 @@ def spearman(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
     return pearson(stats.rankdata(x, axis=axis), stats.rankdata(y, axis=axis), axis=axis)
 
 
+def resample_ranks(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Average ranks of x[idx] along the last axis, equal to ``scipy.stats.rankdata(x[idx], axis=-1)``
+    (ties share their mean rank), counted rather than sorted: x's tie groups are ordered once, and a
+    row's rank of group g is (values of the row in groups below g) + (count of g + 1) / 2."""
+    groups, group_of = np.unique(x, return_inverse=True)
+    rows = group_of[idx.reshape(-1, idx.shape[-1])]
+    counts = np.bincount((rows + len(groups) * np.arange(len(rows))[:, None]).ravel(),
+                         minlength=len(groups) * len(rows)).reshape(len(rows), len(groups))
+    ranks = np.cumsum(counts, axis=1) - (counts - 1) / 2
+    return np.take_along_axis(ranks, rows, axis=1).reshape(idx.shape)
+
+
+def rank_bootstrap(statistic: Callable[..., np.ndarray], samples: Sequence[np.ndarray], seed: int = SEED,
+                   n_resamples: int = N_RESAMPLES) -> Estimate:
+    """``statistic`` of the average ranks of paired samples, with the paired bootstrap: the
+    resamples of ``paired_bootstrap`` (ranks recomputed on each), ranked by counting
+    (``resample_ranks``) instead of sorting. ``statistic(*ranks)`` is vectorized over the last axis."""
+    arrays = [np.asarray(s, dtype=np.float64) for s in samples]
+
+    def of_ranks(idx: np.ndarray, axis: int = -1) -> np.ndarray:
+        return statistic(*(resample_ranks(a, idx) for a in arrays))
+
+    return index_bootstrap(of_ranks, len(arrays[0]), seed, n_resamples, vectorized=True)
+
+
+def spearman_bootstrap(x: np.ndarray, y: np.ndarray, seed: int = SEED,
+                       n_resamples: int = N_RESAMPLES) -> Estimate:
+    """Spearman's rho (Pearson's r of the ranks) with its paired bootstrap: the distribution of
+    ``paired_bootstrap(spearman, [x, y])``, computed by ``rank_bootstrap``."""
+    return rank_bootstrap(pearson, [x, y], seed, n_resamples)
+
+
+def spearman_permutations(x: np.ndarray, y: np.ndarray, seed: int = SEED,
+                          n_permutations: int = N_PERMUTATIONS) -> Estimate:
+    """Spearman's rho with the pairing shuffled: ``permutation_distribution(spearman, [x, y],
+    shuffled=1)``, ranked once (the ranks of a permuted sample are its ranks permuted)."""
+    return permutation_distribution(pearson, [stats.rankdata(x), stats.rankdata(y)], shuffled=1, seed=seed,
+                                    n_permutations=n_permutations)
+
+
 def pearson(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
     """Pearson's r along ``axis``, vectorized; NaN where a variable is constant."""
     xc = x - x.mean(axis=axis, keepdims=True)
@@ -180,9 +210,12 @@ def pearson(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
         return (xc * yc).sum(axis) / np.sqrt((xc ** 2).sum(axis) * (yc ** 2).sum(axis))
 
 
-def partial_spearman(x: np.ndarray, y: np.ndarray, z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Spearman correlation of x and y given z: the partial correlation of their ranks,
-    (r_xy - r_xz r_yz) / sqrt((1 - r_xz^2) (1 - r_yz^2))."""
-    rx, ry, rz = (stats.rankdata(a, axis=axis) for a in (x, y, z))
-    r_xy, r_xz, r_yz = pearson(rx, ry, axis), pearson(rx, rz, axis), pearson(ry, rz, axis)
+def partial_correlation(x: np.ndarray, y: np.ndarray, z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Pearson correlation of x and y given z, (r_xy - r_xz r_yz) / sqrt((1 - r_xz^2) (1 - r_yz^2))."""
+    r_xy, r_xz, r_yz = pearson(x, y, axis), pearson(x, z, axis), pearson(y, z, axis)
     return (r_xy - r_xz * r_yz) / np.sqrt((1 - r_xz ** 2) * (1 - r_yz ** 2))
+
+
+def partial_spearman(x: np.ndarray, y: np.ndarray, z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Spearman correlation of x and y given z: the partial correlation of their ranks."""
+    return partial_correlation(*(stats.rankdata(a, axis=axis) for a in (x, y, z)), axis=axis)

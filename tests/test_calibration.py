@@ -1,6 +1,9 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import optimize
 
 from repcore import calibration
 
@@ -79,3 +82,25 @@ def test_temperature_is_fitted_on_float64_logits():
     logits = torch.randn(200, 5, generator=torch.Generator().manual_seed(0)) * 4
     labels = torch.randint(0, 5, (200,), generator=torch.Generator().manual_seed(1))
     assert calibration.fit_temperature(logits, labels) == calibration.fit_temperature(logits.double(), labels)
+
+
+@given(st.integers(0, 2 ** 31 - 1), st.floats(0.3, 4.0), st.floats(0.5, 8.0), st.booleans())
+def test_batched_fits_find_the_minimum_a_scalar_search_finds(seed, temperature, spread, biased):
+    """Newton on the convex NLL agrees with scipy's bounded scalar search, for every resample of a batch."""
+    g = torch.Generator().manual_seed(seed)
+    a = spread * torch.randn(3, 300, 4, generator=g, dtype=torch.float64)
+    c = torch.randn(4, generator=g, dtype=torch.float64) if biased else 0.0
+    labels = torch.multinomial(torch.softmax((a + c).reshape(-1, 4) / temperature, 1), 1,
+                               generator=g).reshape(3, 300)
+    fits = calibration.fit_logit_scales(a, c, labels)
+
+    def nll(x, r):
+        z = x * a[r] + c
+        return float((torch.logsumexp(z, 1) - z.gather(1, labels[r, :, None]).squeeze(1)).mean())
+
+    bound = np.exp(calibration.LOG_SEARCH_BOUND)
+    for r in range(3):
+        reference = optimize.minimize_scalar(nll, bounds=(1 / bound, bound), args=(r,), method="bounded",
+                                             options={"xatol": 1e-9})
+        assert nll(fits[r], r) <= reference.fun + 1e-9
+        assert fits[r] == pytest.approx(reference.x, rel=1e-4)

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats as sps
 
 from repcore import stats
@@ -36,6 +38,28 @@ def test_spearman_and_pearson_match_scipy():
     y[:10] = y[0]  # ties
     assert stats.spearman(x, y) == pytest.approx(sps.spearmanr(x, y).statistic)
     assert stats.pearson(x, y) == pytest.approx(sps.pearsonr(x, y).statistic)
+
+
+@given(st.integers(0, 2 ** 31 - 1), st.integers(1, 60), st.integers(1, 8))
+def test_resample_ranks_are_the_average_ranks_of_each_resample(seed, n, distinct):
+    """Counting ranks from the sample's tie groups gives scipy's average ranks, ties and repeats included."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, distinct, n).astype(float) + (rng.random(n) if distinct > 4 else 0)
+    idx = rng.integers(0, n, (7, n))
+    assert np.array_equal(stats.resample_ranks(x, idx), sps.rankdata(x[idx], axis=-1))
+
+
+def test_spearman_by_counted_ranks_is_the_paired_bootstrap_of_spearman():
+    rng = np.random.default_rng(4)
+    x = np.round(rng.normal(size=300), 1)
+    y = x + rng.normal(size=300)
+    fast = stats.spearman_bootstrap(x, y, n_resamples=500)
+    reference = stats.paired_bootstrap(stats.spearman, [x, y], n_resamples=500)
+    assert fast.value == reference.value
+    assert np.array_equal(fast.distribution, reference.distribution)
+    shuffled = stats.spearman_permutations(x, y, n_permutations=200)
+    reference = stats.permutation_distribution(stats.spearman, [x, y], shuffled=1, n_permutations=200)
+    assert np.array_equal(shuffled.distribution, reference.distribution)
 
 
 def _estimate(value, se, n=1000):
