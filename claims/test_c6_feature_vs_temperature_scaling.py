@@ -36,16 +36,20 @@ RESAMPLES = 1000
 
 def product_deviation(W, b, m) -> Estimate:
     """|s* T* - 1| on the validation split, both refitted on each resample (a batch of resamples at
-    a time; s* on the resampled rows of W v, since W (s v) + b = s (W v) + b); a resample whose fit
-    lands on a bound counts as undefined."""
+    a time, each search started from the whole split's fit; s* on the resampled rows of W v, since
+    W (s v) + b = s (W v) + b); a resample whose fit lands on a bound counts as undefined."""
     y, weight_term = m.val.labels, scaled_feature_logits(W, None, m.val.features, 1.0)
     bias = 0.0 if b is None else b.double()
     logits = weight_term + bias
 
+    s_all, t_all = fit_logit_scales(weight_term[None], bias, y[None]), fit_temperatures(logits[None], y[None])
+    s_start, t_start = (float(f[0]) if 0 < f[0] < np.inf else 1.0 for f in (s_all, t_all))
+
     def deviation(idx, axis=-1):
         idx = torch.as_tensor(idx)
         rows = idx.reshape(-1, idx.shape[-1])
-        product = fit_logit_scales(weight_term[rows], bias, y[rows]) * fit_temperatures(logits[rows], y[rows])
+        product = (fit_logit_scales(weight_term[rows], bias, y[rows], s_start)
+                   * fit_temperatures(logits[rows], y[rows], t_start))
         with np.errstate(invalid="ignore"):
             return np.where(np.isfinite(product) & (product > 0), np.abs(product - 1), np.nan).reshape(idx.shape[:-1])
 

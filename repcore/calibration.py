@@ -100,9 +100,10 @@ def _nll_derivatives(x: torch.Tensor, a: torch.Tensor, c: torch.Tensor | float, 
     return (first - a_label).mean(-1), (second - first ** 2).clamp_(min=0).mean(-1)
 
 
-def fit_logit_scales(a: torch.Tensor, c: torch.Tensor | float, labels: torch.Tensor) -> np.ndarray:
+def fit_logit_scales(a: torch.Tensor, c: torch.Tensor | float, labels: torch.Tensor, start: float = 1.0) -> np.ndarray:
     """x*_r = argmin_x NLL_r(x), NLL_r(x) = mean_i [logsumexp(x a_ri + c) - (x a_ri,y + c_y)], for each
-    row r of a (R x n x K) with labels (R x n), searched on u = log x in [-B, B], in float64.
+    row r of a (R x n x K) with labels (R x n), searched on u = log x in [-B, B] from x = ``start``
+    (for bootstrap resamples, the fit on the whole sample: fewer steps), in float64.
 
     NLL_r is convex in x (a log-sum-exp of functions affine in x, less a linear term), so its
     derivative in u, x NLL'(x), changes sign at most once. Safeguarded Newton steps on u,
@@ -114,7 +115,8 @@ def fit_logit_scales(a: torch.Tensor, c: torch.Tensor | float, labels: torch.Ten
     c = c.double() if torch.is_tensor(c) else c
     a_label = a.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
     powers = torch.stack([torch.ones_like(a), a, a * a], -1)
-    u = torch.zeros(len(a), dtype=torch.float64)
+    u = torch.full((len(a),), float(np.log(np.clip(start, *np.exp([-LOG_SEARCH_BOUND, LOG_SEARCH_BOUND])))),
+                   dtype=torch.float64)
     low, high = torch.full_like(u, -LOG_SEARCH_BOUND), torch.full_like(u, LOG_SEARCH_BOUND)
     low_unexplored, high_unexplored = torch.ones_like(u, dtype=torch.bool), torch.ones_like(u, dtype=torch.bool)
     at_low, at_high, done = (torch.zeros_like(u, dtype=torch.bool) for _ in range(3))
@@ -139,11 +141,12 @@ def fit_logit_scales(a: torch.Tensor, c: torch.Tensor | float, labels: torch.Ten
     return torch.where(at_low, 0.0, torch.where(at_high, torch.inf, u.exp())).numpy()
 
 
-def fit_temperatures(logits: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
-    """T*_r = argmin_T NLL(softmax(z_r / T), y_r) for each row r of logits (R x n x K), labels (R x n):
-    1 / x* of ``fit_logit_scales`` on the float64 logits; 0 or inf where there is no finite optimum."""
+def fit_temperatures(logits: torch.Tensor, labels: torch.Tensor, start: float = 1.0) -> np.ndarray:
+    """T*_r = argmin_T NLL(softmax(z_r / T), y_r) for each row r of logits (R x n x K), labels (R x n),
+    searched from T = ``start``: 1 / x* of ``fit_logit_scales`` on the float64 logits; 0 or inf where
+    there is no finite optimum."""
     with np.errstate(divide="ignore"):
-        return 1 / fit_logit_scales(logits.double(), 0.0, labels)
+        return 1 / fit_logit_scales(logits.double(), 0.0, labels, 1 / start)
 
 
 def _single_fit(fits: np.ndarray, name: str) -> float:
