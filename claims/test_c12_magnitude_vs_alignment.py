@@ -21,7 +21,8 @@ from repcore.calibration import (FitAtBoundError, confidence_and_correct, expect
 from repcore.criteria import Criterion
 from repcore.features import head_parameters
 from repcore.geometry import sample_rms
-from repcore.stats import Estimate, mean, paired_bootstrap, partial_correlation, permutation_distribution, rank_bootstrap
+from repcore.stats import (Estimate, mean, paired_bootstrap, partial_correlation, permutation_distribution,
+                           rank_bootstrap)
 
 SCALING_CALIBRATES = Criterion("C12", "ECE(s* v) - ECE(v), hard", 0.0, "below")
 PREDICTIONS_KEPT = Criterion("C12", "share of predictions unchanged by s*, hard", 0.99, "above")

@@ -94,7 +94,7 @@ def test_soft_labels_shrink_the_calibration_gap(runs, regularizer, check):
 def test_control_smoothing_an_under_confident_baseline_does_not_help(runs, check):
     zoo, sweep = runs.first, runs.profile.ls_sweep
     strongest, second = sorted(sweep)[-1], sorted(sweep)[-2]
-    base, more = zoo[sweep[second]], zoo[sweep[strongest]]
+    base = zoo[sweep[second]]
     conf, correct = confidence_and_correct(base.test.logits, base.test.labels)
     assert conf.mean() < correct.mean(), (
         f"control precondition: {base.name} should be under-confident "

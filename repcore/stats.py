@@ -214,8 +214,3 @@ def partial_correlation(x: np.ndarray, y: np.ndarray, z: np.ndarray, axis: int =
     """Pearson correlation of x and y given z, (r_xy - r_xz r_yz) / sqrt((1 - r_xz^2) (1 - r_yz^2))."""
     r_xy, r_xz, r_yz = pearson(x, y, axis), pearson(x, z, axis), pearson(y, z, axis)
     return (r_xy - r_xz * r_yz) / np.sqrt((1 - r_xz ** 2) * (1 - r_yz ** 2))
-
-
-def partial_spearman(x: np.ndarray, y: np.ndarray, z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Spearman correlation of x and y given z: the partial correlation of their ranks."""
-    return partial_correlation(*(stats.rankdata(a, axis=axis) for a in (x, y, z)), axis=axis)
