@@ -12,7 +12,6 @@ permutation distribution.
 
 import numpy as np
 import pytest
-from scipy.stats import rankdata
 
 from claims.zoo_views import overconfident_baseline, true_class_alignment
 from fixtures.evaluations import attack_outcome
@@ -21,8 +20,7 @@ from repcore.calibration import (FitAtBoundError, confidence_and_correct, expect
 from repcore.criteria import Criterion
 from repcore.features import head_parameters
 from repcore.geometry import sample_rms
-from repcore.stats import (Estimate, mean, paired_bootstrap, partial_correlation, permutation_distribution,
-                           rank_bootstrap)
+from repcore.stats import Estimate, mean, paired_bootstrap, partial_correlation, rank_bootstrap, rank_permutations
 
 SCALING_CALIBRATES = Criterion("C12", "ECE(s* v) - ECE(v), hard", 0.0, "below")
 PREDICTIONS_KEPT = Criterion("C12", "share of predictions unchanged by s*, hard", 0.99, "above")
@@ -73,9 +71,6 @@ def dominance(s, c, r, axis=-1):
     return np.abs(partial_correlation(s, c, r, axis)) - np.abs(partial_correlation(s, r, c, axis))
 
 
-def ranked(samples: list[np.ndarray]) -> list[np.ndarray]:
-    return [rankdata(a) for a in samples]
-
 
 @pytest.mark.parametrize("attack", ["FGSM", "PGD^w"])
 def test_alignment_explains_robustness_more_than_magnitude(runs, attack, check):
@@ -85,5 +80,5 @@ def test_alignment_explains_robustness_more_than_magnitude(runs, attack, check):
 
 
 def test_control_shuffled_alignment_explains_nothing(runs, check):
-    check.not_supported(runs.decide(SHUFFLED, lambda zoo: permutation_distribution(
-        dominance, ranked(success_alignment_rms(zoo, "FGSM")), shuffled=1), "FGSM, hard"))
+    check.not_supported(runs.decide(SHUFFLED, lambda zoo: rank_permutations(
+        dominance, success_alignment_rms(zoo, "FGSM"), shuffled=1), "FGSM, hard"))

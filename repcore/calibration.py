@@ -88,15 +88,15 @@ LOG_TOLERANCE = 1e-10  # Newton stops when no fit moves by more than this on log
 MAX_NEWTON_STEPS = 100
 
 
-def _nll_derivatives(x: torch.Tensor, a: torch.Tensor, c: torch.Tensor | float, a_label: torch.Tensor,
-                     powers: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _nll_derivatives(x: torch.Tensor, a: torch.Tensor, c: torch.Tensor | float,
+                     a_label: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """NLL'_r(x) = mean_i (E_p[a] - a_y) and NLL''_r(x) = mean_i Var_p[a], p = softmax(x_r a_ri + c),
-    for every row r of a (R x n x K); ``powers`` (R x n x K x 3) holds 1, a, a^2, so that one
-    batched product gives each sample's sum_k p_k (1, a_k, a_k^2) for unnormalized p."""
+    for every row r of a (R x n x K)."""
     z = a * x[:, None, None] + c
     p = z.sub_(z.amax(-1, keepdim=True)).exp_()
-    sums = (p.unsqueeze(-2) @ powers).squeeze(-2)
-    first, second = sums[..., 1] / sums[..., 0], sums[..., 2] / sums[..., 0]
+    total = p.sum(-1)
+    first = (p * a).sum(-1) / total
+    second = (p * a * a).sum(-1) / total
     return (first - a_label).mean(-1), (second - first ** 2).clamp_(min=0).mean(-1)
 
 
@@ -114,15 +114,13 @@ def fit_logit_scales(a: torch.Tensor, c: torch.Tensor | float, labels: torch.Ten
     a = a.double()
     c = c.double() if torch.is_tensor(c) else c
     a_label = a.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
-    powers = torch.stack([torch.ones_like(a), a, a * a], -1)
-    u = torch.full((len(a),), float(np.log(np.clip(start, *np.exp([-LOG_SEARCH_BOUND, LOG_SEARCH_BOUND])))),
-                   dtype=torch.float64)
+    u = torch.full((len(a),), float(np.clip(np.log(start), -LOG_SEARCH_BOUND, LOG_SEARCH_BOUND)), dtype=torch.float64)
     low, high = torch.full_like(u, -LOG_SEARCH_BOUND), torch.full_like(u, LOG_SEARCH_BOUND)
     low_unexplored, high_unexplored = torch.ones_like(u, dtype=torch.bool), torch.ones_like(u, dtype=torch.bool)
     at_low, at_high, done = (torch.zeros_like(u, dtype=torch.bool) for _ in range(3))
     for _ in range(MAX_NEWTON_STEPS):
         x = u.exp()
-        slope, curvature = _nll_derivatives(x, a, c, a_label, powers)
+        slope, curvature = _nll_derivatives(x, a, c, a_label)
         slope_u, curvature_u = x * slope, x * x * curvature + x * slope
         at_low |= ~done & (u <= -LOG_SEARCH_BOUND) & (slope_u >= 0)
         at_high |= ~done & (((u >= LOG_SEARCH_BOUND) & (slope_u <= 0)) | ((slope_u == 0) & (curvature_u == 0)))
@@ -169,7 +167,7 @@ def scaled_feature_logits(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tens
 
 def fit_feature_scale(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor, labels: torch.Tensor) -> float:
     """s* = argmin_s NLL(softmax(W (s v) + b), y) on a held-out split."""
-    weight_term = v.double() @ W.double().T
+    weight_term = scaled_feature_logits(W, None, v, 1.0)
     return _single_fit(fit_logit_scales(weight_term[None], 0.0 if b is None else b.double(), labels[None]),
                        "feature scale s*")
 

@@ -194,12 +194,18 @@ def spearman_bootstrap(x: np.ndarray, y: np.ndarray, seed: int = SEED,
     return rank_bootstrap(pearson, [x, y], seed, n_resamples)
 
 
+def rank_permutations(statistic: Callable[..., np.ndarray], samples: Sequence[np.ndarray], shuffled: int = 0,
+                      seed: int = SEED, n_permutations: int = N_PERMUTATIONS) -> Estimate:
+    """``permutation_distribution`` of ``statistic`` of the average ranks of ``samples``, ranked once
+    (the ranks of a permuted sample are its ranks permuted)."""
+    return permutation_distribution(statistic, [stats.rankdata(s) for s in samples], shuffled, seed, n_permutations)
+
+
 def spearman_permutations(x: np.ndarray, y: np.ndarray, seed: int = SEED,
                           n_permutations: int = N_PERMUTATIONS) -> Estimate:
     """Spearman's rho with the pairing shuffled: ``permutation_distribution(spearman, [x, y],
-    shuffled=1)``, ranked once (the ranks of a permuted sample are its ranks permuted)."""
-    return permutation_distribution(pearson, [stats.rankdata(x), stats.rankdata(y)], shuffled=1, seed=seed,
-                                    n_permutations=n_permutations)
+    shuffled=1)``, computed by ``rank_permutations``."""
+    return rank_permutations(pearson, [x, y], 1, seed, n_permutations)
 
 
 def pearson(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
