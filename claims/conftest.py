@@ -6,6 +6,7 @@ AutoAttack's own checks and figures are recorded the same way; the report is wri
 controller at the end of the run.
 """
 
+import io
 import re
 from pathlib import Path
 
@@ -70,9 +71,9 @@ def record_setting(request, record_property) -> None:
 
 @pytest.fixture
 def figure(request, record_property, profile):
-    """``figure(fig, caption)``: save a matplotlib figure under <report-dir>/figures, for the report.
-    Figures show the first seed of the first setting (one set, not one per run)."""
-    report_dir = Path(request.config.getoption("--report-dir"))
+    """``figure(fig, caption)``: a matplotlib figure for the report, sent as PNG bytes with the
+    test's verdicts; the report writes it (``repcore.report.plugin``). Figures show the first seed of
+    the first setting (one set, not one per run)."""
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("claims/")[-1])
     shown = setting_of(request.node) in (None, next(iter(profile.settings)))
     count = 0
@@ -80,15 +81,12 @@ def figure(request, record_property, profile):
     def save(fig, caption: str) -> None:
         import matplotlib.pyplot as plt
         nonlocal count
-        if not shown:
-            plt.close(fig)
-            return
-        count += 1
-        relative = Path("figures") / f"{stem}-{count}.png"
-        (report_dir / relative).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(report_dir / relative, dpi=90)
+        if shown:
+            count += 1
+            png = io.BytesIO()
+            fig.savefig(png, format="png", dpi=90)
+            record_property(protocol.FIGURE, {"path": f"{stem}-{count}.png", "caption": caption, "png": png.getvalue()})
         plt.close(fig)
-        record_property(protocol.FIGURE, {"path": relative.as_posix(), "caption": caption})
 
     return save
 

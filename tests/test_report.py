@@ -228,3 +228,36 @@ def test_report_renders_in_headless_chromium(tmp_path):
                    capture_output=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)})
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
     assert pixels.std() > 10, "the screenshot is blank"
+
+
+
+def _write_run(report_dir: Path, name: str, png: bytes, partial: bool = False) -> None:
+    """Write the report of a run whose one C4 figure is ``name`` holding ``png``."""
+    from repcore.report.plugin import ClaimsReport
+
+    document = build_document([_test("C4", verdicts=[_verdict("C4", "supported")],
+                                     figures=[{"path": name, "caption": "c"}])], {**HEADER, "partial": partial})
+    ClaimsReport._write(document, report_dir, {name: png})
+
+
+def _figure_path(report: Path) -> str:
+    return json.loads(report.read_text())["claims"][0]["figures"][0]["path"]
+
+
+def test_a_partial_run_leaves_the_complete_reports_figures_as_they_were(tmp_path):
+    """A -k run used to save its figures into figures/ over the complete report's, so claims.json
+    named pictures of another run. Each run's figures now go to a folder of their own, replaced whole."""
+    _write_run(tmp_path, "a.png", b"complete run")
+    (tmp_path / "figures" / "stale.png").write_bytes(b"from an older run")
+    _write_run(tmp_path, "a.png", b"complete run")
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["a.png"]
+
+    _write_run(tmp_path, "a.png", b"partial run", partial=True)
+    assert (tmp_path / "figures" / "a.png").read_bytes() == b"complete run"
+    assert (tmp_path / "figures.partial" / "a.png").read_bytes() == b"partial run"
+    assert _figure_path(tmp_path / "claims.json") == "figures/a.png"
+    assert _figure_path(tmp_path / "claims.partial.json") == "figures.partial/a.png"
+
+    _write_run(tmp_path, "b.png", b"next complete run")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.html", "claims.json", "figures"]
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["b.png"]

@@ -1,16 +1,20 @@
 """The pytest plugin that writes the claims report. It runs where the session ends: the xdist
-controller, or the only process without xdist. Workers send verdicts, evidence and figure paths
-through ``user_properties``; this plugin alone writes ``claims.json`` and ``claims.html``.
+controller, or the only process without xdist. Workers send verdicts, evidence and figures (PNG
+bytes) through ``user_properties``; this plugin alone writes ``claims.json``, ``claims.html`` and
+the figures.
 
 A finished report is never lost: files are written atomically; a run that is not complete
-(interrupted, stopped early, ``-k``/``-m``) writes ``claims.partial.json``/``.html`` beside the last
-complete report instead of over it; a report folder that cannot be written is refused before any
-test runs, and if writing still fails at the end the report goes to a temporary folder, named.
+(interrupted, stopped early, ``-k``/``-m``) writes ``claims.partial.json``/``.html`` and its figures
+(``figures.partial/``) beside the last complete report instead of over it; the figures folder is
+replaced whole, so it holds one run's figures and nothing older; a report folder that cannot be
+written is refused before any test runs, and if writing still fails at the end the report goes to
+a temporary folder, named.
 """
 
 import datetime
 import importlib.metadata
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,7 +27,7 @@ import torch
 from repcore.report import protocol
 from repcore.report.claims import claim_of
 from repcore.report.compare import read_report
-from repcore.files import atomic_write
+from repcore.files import atomic_write, replace_folder
 from repcore.report.document import build_document, write_document
 from repcore.report.render import render_html
 
@@ -71,6 +75,12 @@ def previous_report(path: Path | None) -> dict | None:
         raise pytest.UsageError(f"--previous-report {path} is not a readable claims report ({err})") from err
 
 
+def figures_folder(complete: bool) -> str:
+    """The figures' folder inside the report folder: ``figures`` for a complete run, else
+    ``figures.partial``."""
+    return "figures" if complete else "figures.partial"
+
+
 def report_paths(report_dir: Path, complete: bool) -> tuple[Path, Path]:
     """(json, html): ``claims.*`` for a complete run, ``claims.partial.*`` beside them otherwise."""
     stem = "claims" if complete else "claims.partial"
@@ -81,6 +91,7 @@ class ClaimsReport:
     def __init__(self, config: pytest.Config, header: dict):
         self.config, self.header = config, header
         self.tests: dict[str, dict] = {}
+        self.pngs: dict[str, bytes] = {}  # figure file name -> PNG, written with the report
         self.collected: dict[str, set[str]] = {}
         self.start = time.time()
         self.paths: tuple[Path, Path] | None = None
@@ -115,6 +126,8 @@ class ClaimsReport:
             for name, value in report.user_properties:
                 if name == protocol.SETTING:
                     test["setting"] = value
+                if name == protocol.FIGURE:
+                    value = self._keep_png(value)
                 key = protocol.LISTS.get(name)
                 if key and value not in test[key]:
                     test[key].append(value)
@@ -142,22 +155,33 @@ class ClaimsReport:
                                                   self.previous)
         report_dir = Path(self.config.getoption("--report-dir"))
         try:
-            self.paths = self._write(document, report_dir)
+            self.paths = self._write(document, report_dir, self.pngs)
         except OSError as err:
             fallback = Path(tempfile.mkdtemp(prefix="repcore-report-"))
-            self.paths = self._write(document, fallback)
+            self.paths = self._write(document, fallback, self.pngs)
             self.fallback_reason = f"could not write the report to {report_dir} ({err}); it is in {fallback}"
             print(f"error: {self.fallback_reason}", file=sys.stderr)
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
+    def _keep_png(self, figure: dict) -> dict:
+        """The figure's record without its PNG, which is kept for the report's figures folder."""
+        self.pngs[figure["path"]] = figure["png"]
+        return {"path": figure["path"], "caption": figure["caption"]}
+
     @staticmethod
-    def _write(document: dict, report_dir: Path) -> tuple[Path, Path]:
+    def _write(document: dict, report_dir: Path, pngs: dict[str, bytes]) -> tuple[Path, Path]:
         json_path, html_path = report_paths(report_dir, document["complete"])
+        folder = figures_folder(document["complete"])
+        figures = [f for claim in document["claims"] for f in claim["figures"]]
+        for f in figures:
+            f["path"] = f"{folder}/{Path(f['path']).name}"
+        replace_folder(report_dir / folder, {Path(f["path"]).name: pngs[Path(f["path"]).name] for f in figures})
         write_document(document, json_path)
         atomic_write(html_path, render_html(document, report_dir).encode())
         if document["complete"]:
             for stale in report_paths(report_dir, complete=False):
                 stale.unlink(missing_ok=True)
+            shutil.rmtree(report_dir / figures_folder(complete=False), ignore_errors=True)
         return json_path, html_path
 
     def pytest_terminal_summary(self, terminalreporter) -> None:

@@ -8,7 +8,8 @@ xdist workers to the controller); ``LISTS`` says under which key of the test's r
 VERDICT = "verdict"  # Verdict.record() of a criterion
 CONTROL = "control"  # Verdict.record() of a negative control
 EVIDENCE = "evidence"  # {"model": name, "metrics": {name: float}}
-FIGURE = "figure"  # {"path": relative to the report folder, "caption": text}
+FIGURE = "figure"  # {"path": file name, "caption": text, "png": bytes}; the report writes the PNG
+# and replaces "path" by its place relative to the report folder
 PRECONDITION = "precondition"  # a precondition's figures, for a test without a statistic
 ATTACK_CHECK = "attack_check"  # {"model", "attack", "message"}: AutoAttack's own warnings
 SETTING = "setting"  # the setting (dataset x architecture) the test ran on
