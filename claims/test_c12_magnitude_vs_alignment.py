@@ -71,7 +71,6 @@ def dominance(s, c, r, axis=-1):
     return np.abs(partial_correlation(s, c, r, axis)) - np.abs(partial_correlation(s, r, c, axis))
 
 
-
 @pytest.mark.parametrize("attack", ["FGSM", "PGD^w"])
 def test_alignment_explains_robustness_more_than_magnitude(runs, attack, check):
     check.supported(runs.decide(ALIGNMENT_DOMINATES,

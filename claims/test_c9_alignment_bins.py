@@ -34,22 +34,29 @@ SHUFFLED = TREND.as_control("Spearman(shuffled cos bin, ASR)")
 
 
 def quantile_edges(cos: np.ndarray, bins: int) -> np.ndarray:
-    """The ``bins + 1`` quantile edges of ``cos`` (minimum and maximum included)."""
-    return np.quantile(cos, np.linspace(0, 1, bins + 1))
+    """The ``bins + 1`` quantile edges of ``cos`` along its last axis (minimum and maximum included),
+    on the first axis of the result."""
+    return np.quantile(cos, np.linspace(0, 1, bins + 1), axis=-1)
+
+
+def bin_membership(cos: np.ndarray, bins: int) -> np.ndarray:
+    """Whether each sample (along the last axis of ``cos``) lies in each quantile bin, lowest
+    alignment first (shape ``cos.shape + (bins,)``): a sample goes to the bin of the last edge at or
+    below it (the maximum to the top bin)."""
+    inner_edges = np.moveaxis(quantile_edges(cos, bins)[1:-1], 0, -1)
+    return (cos[..., None] >= inner_edges[..., None, :]).sum(-1)[..., None] == np.arange(bins)
 
 
 def asr_per_bin(cos: np.ndarray, success: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """(ASR, count) per quantile bin of ``cos`` along the last axis, lowest alignment first: a sample
-    goes to the bin of the last edge at or below it (the maximum to the top bin)."""
-    inner_edges = np.moveaxis(np.quantile(cos, np.linspace(0, 1, bins + 1)[1:-1], axis=-1), 0, -1)
-    in_bin = (cos[..., None] >= inner_edges[..., None, :]).sum(-1)[..., None] == np.arange(bins)
+    """(ASR, count) per quantile bin of ``cos`` along the last axis (``bin_membership``)."""
+    in_bin = bin_membership(cos, bins)
     counts = in_bin.sum(-2)
     with np.errstate(invalid="ignore"):
         return (in_bin * success[..., None]).sum(-2) / counts, counts
 
 
 def smallest_bin(cos: np.ndarray, bins: int) -> int:
-    return int(asr_per_bin(cos, np.zeros_like(cos), bins)[1].min())
+    return int(bin_membership(cos, bins).sum(-2).min())
 
 
 def bin_count(alignments: list[np.ndarray]) -> int:

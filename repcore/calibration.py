@@ -94,9 +94,9 @@ def _nll_derivatives(x: torch.Tensor, a: torch.Tensor, c: torch.Tensor | float,
     for every row r of a (R x n x K)."""
     z = a * x[:, None, None] + c
     p = z.sub_(z.amax(-1, keepdim=True)).exp_()
-    total = p.sum(-1)
-    first = (p * a).sum(-1) / total
-    second = (p * a * a).sum(-1) / total
+    total, weighted = p.sum(-1), p * a
+    first = weighted.sum(-1) / total
+    second = (weighted * a).sum(-1) / total
     return (first - a_label).mean(-1), (second - first ** 2).clamp_(min=0).mean(-1)
 
 

@@ -173,9 +173,10 @@ class ClaimsReport:
         json_path, html_path = report_paths(report_dir, document["complete"])
         folder = figures_folder(document["complete"])
         figures = [f for claim in document["claims"] for f in claim["figures"]]
-        for f in figures:
-            f["path"] = f"{folder}/{Path(f['path']).name}"
-        replace_folder(report_dir / folder, {Path(f["path"]).name: pngs[Path(f["path"]).name] for f in figures})
+        names = [Path(f["path"]).name for f in figures]
+        for f, name in zip(figures, names):
+            f["path"] = f"{folder}/{name}"
+        replace_folder(report_dir / folder, {name: pngs[name] for name in names})
         write_document(document, json_path)
         atomic_write(html_path, render_html(document, report_dir).encode())
         if document["complete"]:
