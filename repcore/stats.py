@@ -1,40 +1,63 @@
-"""Statistics of the verdict engine: one training run's estimate with its sampling distribution,
-and the seed-level interval over training runs.
+"""Statistics of the verdict engine: one training run's estimate with its bootstrap distribution,
+and the seed-level interval over training runs that see the same test samples.
 
-- ``Estimate``: a statistic of one model (or one pair of models of the same seed) with its
-  distribution under resampling of the test samples (``scipy.stats.bootstrap``, seeded, paired
-  where the models see the same images) or, for shuffled controls, under seeded permutations.
-- ``over_seeds``: the unit of replication is the training run. With S >= 2 runs of estimates
-  x_1..x_S, the interval is mean(x) +- sqrt((t_{S-1} s_b / sqrt(S))^2 + (z se)^2): s_b the
-  between-seed standard deviation, se the mean of the runs' bootstrap standard errors, which bounds
-  the test-sample standard error of mean(x) from above (the runs share the test images, so their
-  sampling errors are correlated, at most fully). The two components are independent (law of total
-  variance), so their half-widths add in quadrature, each at its own quantile: Student's t with
-  S - 1 degrees of freedom for the spread estimated from S runs, the normal one for the standard
-  error estimated from thousands of resamples. With S = 1 the interval is the run's bootstrap
-  percentile interval: sample variance only.
+Seeds and test samples are crossed: every run of a setting is evaluated on the same n test images.
+So the bootstrap is joint: ``resample_indices(n)`` is one seeded set of B resamples of n samples
+(rows of indices drawn with replacement, ``resample_counts(n)`` the same rows as multiplicities),
+and every statistic of n samples is resampled with these rows, whichever model and seed it
+belongs to. Two kinds of statistic use them:
+
+- weighted: ``statistic(w, *samples)`` with w the multiplicities ((n,) for the sample itself,
+  (B, n) for the resamples): a mean is w @ x / n, so all resamples cost one matrix product
+  (``bootstrap``; ``comparison`` for a model against a baseline);
+- by index: ``statistic(idx)`` for statistics that refit or re-bin (``index_bootstrap``).
+
+``over_seeds`` decides on one estimate per run, S runs with values x_1..x_S:
+
+    mean(x)  +-  sqrt( (t_{S-1} s_b / sqrt(S))^2 + (z se)^2 )
+
+s_b the between-seed standard deviation (Student's t, since it is estimated from S runs), se the
+test-sample standard error of mean(x): the standard deviation over the joint resamples of the mean
+over runs of their resampled values (the normal quantile, from B resamples). The two components
+are the training-run and the test-sample parts of the variance (law of total variance); their
+half-widths add in quadrature. s_b already holds the sample error that is independent between
+runs, so the interval counts that part twice: conservative, and the coverage simulation in
+``tests/test_stats.py`` measures it. Estimates whose resamples are not shared (permutation
+distributions, statistics of per-model subsets) take the mean of the runs' standard errors instead,
+an upper bound (their errors can be at most fully correlated). With S = 1 the interval is the
+run's bootstrap percentile interval: sample variance only.
 """
 
+import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy import stats
+import torch
+from scipy import special
 
-N_RESAMPLES = 2000
+N_RESAMPLES = 1000
 N_PERMUTATIONS = 1000
 CONFIDENCE = 0.95
 SEED = 20241005
-BATCH = 100  # resamples per vectorized call: bit-identical intervals at a fraction of the memory
+BATCH = 100  # resamples per block for the statistics that work a resample at a time
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """``value`` of a statistic on ``n`` samples and its resampling ``distribution``."""
+    """``value`` of a statistic on ``n`` samples and its resampling ``distribution``.
+
+    ``resampling`` names the resamples the distribution is over, (n, B, seed) for the joint
+    bootstrap: estimates with the same ``resampling`` were resampled row by row alike. A comparison
+    of a model with a baseline keeps ``parts`` (the statistic of each) and how it ``combine``s
+    them, so the seed-level interval can say what the pairing of the two by seed buys."""
 
     value: float
     distribution: np.ndarray = field(repr=False, compare=False)
     n: int
+    resampling: tuple | None = None
+    parts: tuple[float, float] | None = None
+    combine: Callable | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def exact(cls, value: float, n: int) -> "Estimate":
@@ -54,6 +77,23 @@ class Estimate:
         return float(low), float(high)
 
 
+@functools.lru_cache(maxsize=16)
+def resample_indices(n: int, n_resamples: int = N_RESAMPLES, seed: int = SEED) -> np.ndarray:
+    """The joint bootstrap of n samples: ``n_resamples`` rows of n indices drawn with replacement
+    from a generator seeded with ``seed`` (read-only; every statistic of n samples uses these)."""
+    indices = np.random.default_rng(seed).integers(0, n, (n_resamples, n))
+    indices.flags.writeable = False
+    return indices
+
+
+@functools.lru_cache(maxsize=16)
+def resample_counts(n: int, n_resamples: int = N_RESAMPLES, seed: int = SEED) -> np.ndarray:
+    """``resample_indices(n)`` as multiplicities: row r holds how often each sample is in resample r."""
+    counts = counts_of(resample_indices(n, n_resamples, seed), n)
+    counts.flags.writeable = False
+    return counts
+
+
 @dataclass(frozen=True)
 class SeedInterval:
     """A statistic over training runs: mean, interval, and what the interval covers."""
@@ -67,12 +107,49 @@ class SeedInterval:
     between_seed_sd: float
     sample_se: float
     level: float
+    seed_half: float = 0.0  # t_{S-1} s_b / sqrt(S)
+    sample_half: float = 0.0  # z se
+    joint: bool = False  # se from the joint bootstrap (else the mean of the runs' errors)
+    runs_se: float = 0.0  # the mean of the runs' bootstrap standard errors
+    pairing: dict | None = None  # for comparisons: what pairing model and baseline by seed buys
 
     @property
     def unit(self) -> str:
         if len(self.seeds) == 1:
             return "single seed: sample variance only"
         return f"{len(self.seeds)} training seeds and test samples"
+
+    @property
+    def half_width(self) -> float:
+        return float(np.hypot(self.seed_half, self.sample_half))
+
+
+def _shared_resamples(estimates: Sequence[Estimate]) -> bool:
+    first = estimates[0].resampling
+    return first is not None and all(e.resampling == first for e in estimates)
+
+
+def joint_se(estimates: Sequence[Estimate]) -> float:
+    """Standard error of the mean over runs under the joint resamples: the standard deviation over
+    resamples of the mean of the runs' resampled values (resamples undefined in any run left out)."""
+    means = np.mean(np.stack([e.distribution for e in estimates]), axis=0)
+    finite = means[np.isfinite(means)]
+    return float(finite.std(ddof=1)) if len(finite) > 1 else 0.0
+
+
+def pairing(estimates: Sequence[Estimate]) -> dict | None:
+    """For comparisons of a model with its baseline of the same seed: the correlation of the two
+    statistics across seeds, the between-seed sd of the comparison as paired, and as it would be
+    unpaired (the comparison of a model with the baseline of every other seed)."""
+    if len(estimates) < 3 or any(e.parts is None or e.combine is None for e in estimates):
+        return None
+    model, base = np.array([e.parts for e in estimates]).T
+    combine = estimates[0].combine
+    cross = [combine(model[i], base[j]) for i in range(len(model)) for j in range(len(base)) if i != j]
+    paired = float(np.std([e.value for e in estimates], ddof=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correlation = float(np.corrcoef(model, base)[0, 1])
+    return {"correlation": correlation, "paired_sd": paired, "unpaired_sd": float(np.std(cross, ddof=1))}
 
 
 def over_seeds(estimates: Sequence[Estimate], seeds: Sequence[int], level: float = CONFIDENCE) -> SeedInterval:
@@ -81,56 +158,108 @@ def over_seeds(estimates: Sequence[Estimate], seeds: Sequence[int], level: float
         raise ValueError(f"one estimate per seed is needed: {len(estimates)} estimates, seeds {list(seeds)}")
     values = np.array([e.value for e in estimates])
     per_seed = tuple((e.value, *e.interval(level)) for e in estimates)
-    sample_se = float(np.mean([e.se for e in estimates]))
+    runs_se = float(np.mean([e.se for e in estimates]))
     n = min(e.n for e in estimates)
+    z = special.ndtri((1 + level) / 2)
     if len(estimates) == 1:
         _, low, high = per_seed[0]
-        return SeedInterval(float(values[0]), low, high, n, tuple(seeds), per_seed, 0.0, sample_se, level)
+        return SeedInterval(float(values[0]), low, high, n, tuple(seeds), per_seed, 0.0, runs_se, level,
+                            sample_half=z * runs_se, runs_se=runs_se)
+    joint = _shared_resamples(estimates)
+    sample_se = joint_se(estimates) if joint else runs_se
     between = float(values.std(ddof=1))
-    seed_half = stats.t.ppf((1 + level) / 2, len(values) - 1) * between / np.sqrt(len(values))
-    half = float(np.hypot(seed_half, stats.norm.ppf((1 + level) / 2) * sample_se))
+    seed_half = float(special.stdtrit(len(values) - 1, (1 + level) / 2) * between / np.sqrt(len(values)))
+    sample_half = float(z * sample_se)
+    half = float(np.hypot(seed_half, sample_half))
     mean = float(values.mean())
-    return SeedInterval(mean, mean - half, mean + half, n, tuple(seeds), per_seed, between, sample_se, level)
+    return SeedInterval(mean, mean - half, mean + half, n, tuple(seeds), per_seed, between, sample_se, level,
+                        seed_half, sample_half, joint, runs_se, pairing(estimates))
 
 
-def _bootstrap(statistic: Callable, arrays: list[np.ndarray], *, paired: bool, vectorized: bool,
-               seed: int, n_resamples: int) -> np.ndarray:
-    result = stats.bootstrap(arrays, statistic, paired=paired, vectorized=vectorized, axis=-1,
-                             n_resamples=n_resamples, confidence_level=CONFIDENCE, batch=BATCH,
-                             method="percentile", rng=np.random.default_rng(seed))
-    return np.asarray(result.bootstrap_distribution, dtype=float)
+def half_width(seeds: int, between_sd: float, sample_se: float, level: float = CONFIDENCE) -> float:
+    """The half-width ``over_seeds`` would give with ``seeds`` runs at the measured spread."""
+    seed_half = special.stdtrit(seeds - 1, (1 + level) / 2) * between_sd / np.sqrt(seeds)
+    return float(np.hypot(seed_half, special.ndtri((1 + level) / 2) * sample_se))
 
 
-def paired_bootstrap(statistic: Callable[..., np.ndarray], samples: Sequence[np.ndarray],
-                     seed: int = SEED, n_resamples: int = N_RESAMPLES) -> Estimate:
-    """``statistic(*samples, axis=-1)`` with its bootstrap distribution.
-
-    All arrays are indexed by the same samples and resampled together (paired). ``statistic``
-    must be vectorized over ``axis``.
-    """
+def _samples(samples: Sequence[np.ndarray]) -> list[np.ndarray]:
     arrays = [np.asarray(s, dtype=np.float64) for s in samples]
-    distribution = _bootstrap(statistic, arrays, paired=True, vectorized=True, seed=seed, n_resamples=n_resamples)
-    return Estimate(float(statistic(*arrays, axis=-1)), distribution, len(arrays[0]))
+    if len({len(a) for a in arrays}) != 1:
+        raise ValueError(f"samples of one statistic must have one length each, got {[len(a) for a in arrays]}")
+    return arrays
 
 
-def independent_bootstrap(statistic: Callable[..., np.ndarray], samples: Sequence[np.ndarray],
-                          seed: int = SEED, n_resamples: int = N_RESAMPLES) -> Estimate:
-    """Like ``paired_bootstrap``, but each sample (of its own length) is resampled on its own:
-    for statistics of different populations, e.g. attack success over each model's clean-correct set."""
-    arrays = [np.asarray(s, dtype=np.float64) for s in samples]
-    distribution = _bootstrap(statistic, arrays, paired=False, vectorized=True, seed=seed, n_resamples=n_resamples)
-    return Estimate(float(statistic(*arrays, axis=-1)), distribution, min(map(len, arrays)))
+def bootstrap(statistic: Callable[..., np.ndarray], samples: Sequence[np.ndarray],
+              n_resamples: int = N_RESAMPLES, seed: int = SEED) -> Estimate:
+    """``statistic(w, *samples)`` on the samples (w = ones) and on the joint resamples
+    (w = ``resample_counts``, one row per resample, ``BATCH`` rows at a time). All samples are
+    indexed by the same n test samples and resampled together (paired)."""
+    arrays = _samples(samples)
+    n = len(arrays[0])
+    counts = resample_counts(n, n_resamples, seed)
+    value = statistic(np.ones(n), *arrays)
+    distribution = np.concatenate([np.asarray(statistic(counts[i:i + BATCH], *arrays), dtype=float).ravel()
+                                   for i in range(0, n_resamples, BATCH)])
+    return Estimate(float(value), distribution, n, (n, n_resamples, seed))
+
+
+def difference(a, b):
+    return a - b
+
+
+def relative_change(a, b):
+    return a / b - 1
+
+
+def size_change(a, b):
+    """|a| - |b|: how much closer to 0 the model's statistic is than the baseline's (if negative)."""
+    return np.abs(a) - np.abs(b)
+
+
+def comparison(statistic: Callable[..., np.ndarray], model: Sequence[np.ndarray], base: Sequence[np.ndarray],
+               combine: Callable = difference, n_resamples: int = N_RESAMPLES, seed: int = SEED) -> Estimate:
+    """combine(statistic(w, *model), statistic(w, *base)): a model against its baseline on the same
+    test samples, both resampled alike (``bootstrap``); the estimate keeps each one's statistic."""
+    k = len(model)
+
+    def compared(w, *arrays):
+        return combine(statistic(w, *arrays[:k]), statistic(w, *arrays[k:]))
+
+    estimate = bootstrap(compared, [*model, *base], n_resamples, seed)
+    ones = np.ones(estimate.n)
+    parts = (float(statistic(ones, *_samples(model))), float(statistic(ones, *_samples(base))))
+    return replace(estimate, parts=parts, combine=combine)
+
+
+def counts_of(indices: np.ndarray, n: int) -> np.ndarray:
+    """Rows of resample indices (R x n) as multiplicities of the n samples (R x n)."""
+    rows = np.atleast_2d(indices)
+    offsets = (rows + n * np.arange(len(rows))[:, None]).ravel()
+    return np.bincount(offsets, minlength=n * len(rows)).reshape(len(rows), n).astype(np.float64)
 
 
 def index_bootstrap(statistic: Callable[..., float | np.ndarray], n: int, seed: int = SEED,
                     n_resamples: int = N_RESAMPLES, vectorized: bool = False) -> Estimate:
-    """Bootstrap a statistic of resampled sample indices (for statistics that refit or re-bin).
-    ``vectorized``: ``statistic(idx, axis=-1)`` takes index arrays of shape (..., n) and returns one
-    value per row (the same resamples, computed a batch at a time)."""
-    distribution = _bootstrap(statistic, [np.arange(n)], paired=False, vectorized=vectorized, seed=seed,
-                              n_resamples=n_resamples)
-    value = statistic(np.arange(n), axis=-1) if vectorized else statistic(np.arange(n))
-    return Estimate(float(value), distribution, n)
+    """``statistic`` of resampled sample indices (for statistics that refit or re-bin), on the
+    joint resamples of n samples. ``vectorized``: ``statistic(idx, axis=-1)`` takes index arrays of
+    shape (..., n) and returns one value per row (computed ``BATCH`` rows at a time)."""
+    rows = resample_indices(n, n_resamples, seed)
+    if vectorized:
+        distribution = np.concatenate([np.asarray(statistic(rows[i:i + BATCH], axis=-1), dtype=float).ravel()
+                                       for i in range(0, n_resamples, BATCH)])
+        value = statistic(np.arange(n), axis=-1)
+    else:
+        distribution = np.array([statistic(row) for row in rows], dtype=float)
+        value = statistic(np.arange(n))
+    return Estimate(float(value), distribution, n, (n, n_resamples, seed))
+
+
+@functools.lru_cache(maxsize=16)
+def permutations(n: int, n_permutations: int = N_PERMUTATIONS, seed: int = SEED) -> np.ndarray:
+    """``n_permutations`` seeded permutations of n samples, one per row (read-only)."""
+    rows = np.random.default_rng(seed).permuted(np.tile(np.arange(n), (n_permutations, 1)), axis=1)
+    rows.flags.writeable = False
+    return rows
 
 
 def permutation_distribution(statistic: Callable[..., np.ndarray], samples: Sequence[np.ndarray],
@@ -138,67 +267,156 @@ def permutation_distribution(statistic: Callable[..., np.ndarray], samples: Sequ
                              n_permutations: int = N_PERMUTATIONS) -> Estimate:
     """The statistic with ``samples[shuffled]`` permuted across samples: its value is the mean over
     ``n_permutations`` seeded permutations, its distribution theirs (a shuffled negative control
-    decided on the whole permutation distribution, not on one draw). ``statistic`` is vectorized."""
+    decided on the whole permutation distribution, not on one draw). ``statistic`` is vectorized
+    over the last axis (unweighted)."""
     arrays = [np.asarray(s, dtype=np.float64) for s in samples]
-    rng = np.random.default_rng(seed)
-    order = np.argsort(rng.random((n_permutations, len(arrays[shuffled]))), axis=1)
+    order = permutations(len(arrays[shuffled]), n_permutations, seed)
     stacked = [a[order] if i == shuffled else np.broadcast_to(a, order.shape) for i, a in enumerate(arrays)]
     distribution = np.asarray(statistic(*stacked, axis=-1), dtype=float)
     return Estimate(float(distribution.mean()), distribution, len(arrays[0]))
 
 
-def mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """The mean along ``axis``: the bootstrap statistic of a share or an average."""
-    return x.mean(axis)
+def weighted_mean(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """sum_i w_i x_i / sum_i w_i: the mean of x over a resample (one value per row of w)."""
+    return (w @ x) / w.sum(-1)
 
 
-def mean_difference(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
-    """mean(a) - mean(b) along ``axis``: paired or independent, as the bootstrap resamples them."""
-    return a.mean(axis) - b.mean(axis)
+def weighted_ratio(w: np.ndarray, numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """sum_i w_i a_i / sum_i w_i b_i: e.g. the attack success among clean-correct samples, a = correct *
+    success, b = correct."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (w @ numerator) / (w @ denominator)
+
+
+def weighted_moments(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cov, var x, var y) of paired samples under weights w of shape (n,) or (B, n); x and y are
+    (n,) or one row per resample."""
+    total = w.sum(-1, keepdims=True)
+    xc = x - (w * x).sum(-1, keepdims=True) / total
+    yc = y - (w * y).sum(-1, keepdims=True) / total
+    wx, wy = w * xc, w * yc
+    return tuple(a / total[..., 0] for a in ((wx * yc).sum(-1), (wx * xc).sum(-1), (wy * yc).sum(-1)))
+
+
+def weighted_pearson(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson's r of x and y over a resample (weights w); NaN where a variable is constant."""
+    cov, vx, vy = weighted_moments(w, x, y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return cov / np.sqrt(vx * vy)
+
+
+@dataclass(frozen=True)
+class TieGroups:
+    """A sample's tie groups in ascending order: ``order`` sorts the samples, ``starts`` are the
+    sorted positions where a group begins, ``group`` is each sample's group."""
+
+    order: np.ndarray
+    starts: np.ndarray
+    group: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> "TieGroups":
+        """x's tie groups, remembered for the last few arrays (a bootstrap asks for the same sample's
+        groups once per block of resamples; the memo holds the array, so its id stays its own)."""
+        for held, groups in _TIE_GROUPS:
+            if held is x:
+                return groups
+        groups = cls._of(x)
+        _TIE_GROUPS.insert(0, (x, groups))
+        del _TIE_GROUPS[8:]
+        return groups
+
+    @classmethod
+    def _of(cls, x: np.ndarray) -> "TieGroups":
+        order = np.argsort(x, kind="stable")
+        new = np.r_[True, x[order][1:] != x[order][:-1]]
+        group = np.empty(len(x), dtype=np.intp)
+        group[order] = np.cumsum(new) - 1
+        return cls(order, np.flatnonzero(new), group)
+
+    def ranks(self, w: np.ndarray) -> np.ndarray:
+        """Each group's average rank within the resamples of weights w (B, n): a group holding
+        W_g copies ranks (copies in the groups below) + (W_g + 1) / 2, as ``scipy.stats.rankdata``
+        ranks the resample. Returns (per-group ranks, per-group weights), each (B, groups)."""
+        sorted_weights = w[:, self.order]
+        weights = sorted_weights if len(self.starts) == w.shape[1] else np.add.reduceat(sorted_weights, self.starts, axis=1)
+        return cumulative(weights) - (weights - 1) / 2, weights
+
+
+_TIE_GROUPS: list[tuple[np.ndarray, TieGroups]] = []
+
+
+def cumulative(x: np.ndarray) -> np.ndarray:
+    """Cumulative sums along the last axis (torch's, 2-3x numpy's on one thread; exact for the
+    integer counts of a resample in either)."""
+    return torch.cumsum(torch.from_numpy(np.ascontiguousarray(x)), -1).numpy()
+
+
+def weighted_ranks(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The average rank of each sample of x within a resample that holds sample i w_i times (ties
+    share their mean rank), one row per row of w, as ``scipy.stats.rankdata`` ranks the resample."""
+    groups = TieGroups.of(x)
+    ranks, _ = groups.ranks(np.atleast_2d(w))
+    out = ranks[:, groups.group]
+    return out if w.ndim > 1 else out[0]
+
+
+def weighted_spearman(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman's rho over resamples: Pearson's r of each resample's average ranks, weighted by w.
+
+    The means and variances of the ranks come from the tie groups (every copy in a group has the
+    group's rank: sum_i w_i r_i^2 = sum_g W_g R_g^2); only the cross moment needs each sample,
+    summed in x's sorted order."""
+    rows = np.atleast_2d(w)
+    total = rows.sum(-1)
+    gx, gy = TieGroups.of(x), TieGroups.of(y)
+    (rx, wx), (ry, wy) = gx.ranks(rows), gy.ranks(rows)
+    mx, my = np.einsum("ij,ij->i", wx, rx) / total, np.einsum("ij,ij->i", wy, ry) / total
+    vx = np.einsum("ij,ij,ij->i", wx, rx, rx) / total - mx ** 2
+    vy = np.einsum("ij,ij,ij->i", wy, ry, ry) / total - my ** 2
+    x_sorted = gx.group[gx.order]
+    cross = np.einsum("ij,ij,ij->i", rows[:, gx.order], rx[:, x_sorted], ry[:, gy.group[gx.order]]) / total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = (cross - mx * my) / np.sqrt(vx * vy)
+    return rho if w.ndim > 1 else rho[0]
+
+
+def weighted_partial_spearman(w: np.ndarray, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Partial Spearman correlation of x and y given z over a resample: the partial correlation of ranks."""
+    r_xy, r_xz, r_yz = weighted_spearman(w, x, y), weighted_spearman(w, x, z), weighted_spearman(w, y, z)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (r_xy - r_xz * r_yz) / np.sqrt((1 - r_xz ** 2) * (1 - r_yz ** 2))
+
+
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """Average ranks (1 = smallest; ties share their mean rank) along the last axis, as
+    ``scipy.stats.rankdata`` gives them; NaN along a row that holds a NaN."""
+    x = np.asarray(x, dtype=np.float64)
+    order = np.argsort(x, axis=-1, kind="stable")
+    ordered = np.take_along_axis(x, order, axis=-1)
+    k = x.shape[-1]
+    position = np.broadcast_to(np.arange(k), x.shape)
+    first = np.ones(x.shape, dtype=bool)
+    first[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    last = np.ones(x.shape, dtype=bool)
+    last[..., :-1] = first[..., 1:]
+    start = np.maximum.accumulate(np.where(first, position, 0), axis=-1)
+    end = np.flip(np.minimum.accumulate(np.flip(np.where(last, position, k), -1), axis=-1), -1)
+    ranks = np.empty(x.shape)
+    np.put_along_axis(ranks, order, (start + end) / 2 + 1, axis=-1)
+    return np.where(np.isnan(x).any(-1, keepdims=True), np.nan, ranks)
 
 
 def spearman(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Spearman's rho along ``axis`` (Pearson correlation of average ranks), vectorized."""
-    return pearson(stats.rankdata(x, axis=axis), stats.rankdata(y, axis=axis), axis=axis)
-
-
-def resample_ranks(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Average ranks of x[idx] along the last axis, equal to ``scipy.stats.rankdata(x[idx], axis=-1)``
-    (ties share their mean rank), counted rather than sorted: x's tie groups are ordered once, and a
-    row's rank of group g is (values of the row in groups below g) + (count of g + 1) / 2."""
-    groups, group_of = np.unique(x, return_inverse=True)
-    rows = group_of[idx.reshape(-1, idx.shape[-1])]
-    counts = np.bincount((rows + len(groups) * np.arange(len(rows))[:, None]).ravel(),
-                         minlength=len(groups) * len(rows)).reshape(len(rows), len(groups))
-    ranks = np.cumsum(counts, axis=1) - (counts - 1) / 2
-    return np.take_along_axis(ranks, rows, axis=1).reshape(idx.shape)
-
-
-def rank_bootstrap(statistic: Callable[..., np.ndarray], samples: Sequence[np.ndarray], seed: int = SEED,
-                   n_resamples: int = N_RESAMPLES) -> Estimate:
-    """``statistic`` of the average ranks of paired samples, with the paired bootstrap: the
-    resamples of ``paired_bootstrap`` (ranks recomputed on each), ranked by counting
-    (``resample_ranks``) instead of sorting. ``statistic(*ranks)`` is vectorized over the last axis."""
-    arrays = [np.asarray(s, dtype=np.float64) for s in samples]
-
-    def of_ranks(idx: np.ndarray, axis: int = -1) -> np.ndarray:
-        return statistic(*(resample_ranks(a, idx) for a in arrays))
-
-    return index_bootstrap(of_ranks, len(arrays[0]), seed, n_resamples, vectorized=True)
-
-
-def spearman_bootstrap(x: np.ndarray, y: np.ndarray, seed: int = SEED,
-                       n_resamples: int = N_RESAMPLES) -> Estimate:
-    """Spearman's rho (Pearson's r of the ranks) with its paired bootstrap: the distribution of
-    ``paired_bootstrap(spearman, [x, y])``, computed by ``rank_bootstrap``."""
-    return rank_bootstrap(pearson, [x, y], seed, n_resamples)
+    """Spearman's rho along the last axis (Pearson correlation of average ranks), vectorized."""
+    return pearson(average_ranks(x), average_ranks(y), axis=axis)
 
 
 def rank_permutations(statistic: Callable[..., np.ndarray], samples: Sequence[np.ndarray], shuffled: int = 0,
                       seed: int = SEED, n_permutations: int = N_PERMUTATIONS) -> Estimate:
     """``permutation_distribution`` of ``statistic`` of the average ranks of ``samples``, ranked once
     (the ranks of a permuted sample are its ranks permuted)."""
-    return permutation_distribution(statistic, [stats.rankdata(s) for s in samples], shuffled, seed, n_permutations)
+    return permutation_distribution(statistic, [average_ranks(s) for s in samples], shuffled, seed, n_permutations)
 
 
 def spearman_permutations(x: np.ndarray, y: np.ndarray, seed: int = SEED,
@@ -219,4 +437,5 @@ def pearson(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
 def partial_correlation(x: np.ndarray, y: np.ndarray, z: np.ndarray, axis: int = -1) -> np.ndarray:
     """Pearson correlation of x and y given z, (r_xy - r_xz r_yz) / sqrt((1 - r_xz^2) (1 - r_yz^2))."""
     r_xy, r_xz, r_yz = pearson(x, y, axis), pearson(x, z, axis), pearson(y, z, axis)
-    return (r_xy - r_xz * r_yz) / np.sqrt((1 - r_xz ** 2) * (1 - r_yz ** 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (r_xy - r_xz * r_yz) / np.sqrt((1 - r_xz ** 2) * (1 - r_yz ** 2))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from repcore import stats
-from repcore.criteria import CONTROL_FALSE_POSITIVE_RATE, Criterion, Outcome, holds_for_all
+from repcore.criteria import CONTROL_FALSE_POSITIVE_RATE, SHARE, Criterion, Outcome, holds_for_all, more_seeds
 
 
 def _estimates(values, se=0.01, n=1000):
@@ -36,7 +36,9 @@ def test_too_little_data_and_unmet_preconditions_are_inconclusive_never_refuted(
     unmet = Criterion("pre", "signed gap", 0.02, "above").decide(_estimates((0.001, 0.0, 0.002)), [0, 1, 2])
     verdict = criterion.decide(_estimates((-0.5, -0.6, -0.4)), [0, 1, 2], precondition=unmet)
     assert verdict.outcome is Outcome.INCONCLUSIVE and verdict.reason.startswith("precondition unmet: signed gap")
-    assert verdict.record()["precondition"]["outcome"] != "supported"
+    assert verdict.record()["preconditions"][0]["outcome"] != "supported"
+    both = criterion.decide(_estimates((0.5, 0.6, 0.4)), [0, 1, 2], precondition=(unmet, unmet))
+    assert both.outcome is Outcome.INCONCLUSIVE and len(both.preconditions) == 2
 
 
 def test_controls_share_a_five_percent_false_positive_rate_over_settings():
@@ -58,3 +60,44 @@ def test_records_are_plain_python_and_properties_say_what_they_cover():
 def test_an_unmeasurable_statistic_is_inconclusive_with_its_reason():
     verdict = Criterion("C6", "|s* T* - 1|", 0.1, "below").unmeasurable("the temperature fit landed on its bound")
     assert verdict.outcome is Outcome.INCONCLUSIVE and "bound" in verdict.reason
+
+
+@pytest.mark.parametrize("values, outcome", [
+    ((0.01, -0.01, 0.0), Outcome.SUPPORTED),
+    ((0.3, 0.31, 0.29), Outcome.REFUTED),
+    ((-0.3, -0.31, -0.29), Outcome.REFUTED),
+    ((0.09, 0.11, 0.1), Outcome.INCONCLUSIVE),
+])
+def test_an_equivalence_is_decided_by_both_ends_of_the_signed_interval(values, outcome):
+    verdict = Criterion("C6", "s* T* - 1", 0.12, "inside").decide(_estimates(values, se=0.002), [0, 1, 2])
+    assert verdict.outcome is outcome
+    assert "inside +-0.12" in verdict.summary()
+
+
+def test_an_interval_stays_inside_the_statistics_range():
+    share = Criterion("C11", "ASR", 0.9, "above", value_range=SHARE)
+    verdict = share.decide(_estimates((0.99, 1.0, 0.985), se=0.01), [0, 1, 2])
+    assert verdict.ci_high == 1.0 and verdict.ci_low < 1.0 and verdict.record()["value_range"] == [0.0, 1.0]
+    assert Criterion("X", "s", 0.0, "above").decide(_estimates((0.1,)), [0]).record()["value_range"] == [None, None]
+
+
+def test_an_undecided_criterion_says_whether_seeds_could_decide_it():
+    criterion = Criterion("X", "s", 0.0, "above")
+    spread = criterion.decide(_estimates((0.05, -0.01, 0.06), se=0.001), [0, 1, 2])
+    assert spread.outcome is Outcome.INCONCLUSIVE and spread.undecided["kind"] == "short of power"
+    needed = spread.undecided["seeds_needed"]
+    assert needed > 3 and f"--seeds {','.join(map(str, range(needed)))}" in spread.reason
+    wide = _estimates((0.003, 0.002, 0.004), se=0.05)
+    assert criterion.decide(wide, [0, 1, 2]).undecided["kind"] == "at its bound"
+    assert criterion.decide(wide[:1], [0]).undecided["kind"] == "at its bound"
+    assert criterion.decide(_estimates((0.3, 0.31, 0.29)), [0, 1, 2]).undecided is None
+
+
+def test_more_seeds_names_the_runs_seeds_first():
+    assert more_seeds([5, 6, 7], 5) == "0,1,5,6,7"
+
+
+def test_a_criterion_without_its_margin_is_unmeasurable_not_decided():
+    criterion = Criterion("C4", "RMS(reg) / RMS(hard) - 1", float("nan"), "below", margin="rms_change")
+    verdict = criterion.decide(_estimates((-0.5, -0.6, -0.4)), [0, 1, 2])
+    assert verdict.outcome is Outcome.INCONCLUSIVE and "no rms_change" in verdict.reason

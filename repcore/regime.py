@@ -1,0 +1,72 @@
+"""The paper's regime, declared once: what the claims presume of the models under test.
+
+The paper studies deep networks trained to convergence with hard labels, which are over-confident,
+and weak attacks that break some but not all of their predictions. A claim that presumes such a
+baseline is inconclusive, never refuted, where the baseline lacks the property
+(``repcore.criteria``), and the report shows every check on every seed. The bounds:
+
+- over-confidence of the hard-label model: signed gap mean(conf) - accuracy at least +5 points, with
+  its interval, and a fitted temperature T* at least 1.3 (temperature scaling must cool it down);
+- a measurable weak attack: the hard model's attack success rate strictly inside (5%, 95%);
+- a small bias: mean|b| / mean|W v| below 0.2 (Theorem 1 assumes b = 0).
+
+Each statistic comes with its bootstrap over the samples it is computed on
+(``repcore.stats.Estimate``); recipes are chosen against these checks (``bench/recipe_regime.py``).
+"""
+
+import numpy as np
+import torch
+
+from repcore.calibration import RESAMPLE_TOLERANCE, confidence_and_correct, fit_temperatures, resampled_starts
+from repcore.stats import Estimate, bootstrap, counts_of, index_bootstrap, weighted_mean, weighted_ratio
+
+SIGNED_GAP = 0.05
+TEMPERATURE = 1.3
+WEAK_ASR = (0.05, 0.95)
+BIAS_RATIO = 0.2
+
+
+def signed_gap(logits: torch.Tensor, labels: torch.Tensor) -> Estimate:
+    """mean(conf) - accuracy (bootstrap over samples): > 0 over-confident."""
+    def gap(w, conf, correct):
+        return weighted_mean(w, conf) - weighted_mean(w, correct)
+
+    return bootstrap(gap, confidence_and_correct(logits, labels))
+
+
+def temperature(logits: torch.Tensor, labels: torch.Tensor) -> Estimate:
+    """T* = argmin_T NLL(softmax(z / T), y), refitted on every resample of the samples (a fit
+    without a finite optimum is 0 or inf, which leaves the interval undefined)."""
+    logits = logits.double()
+    whole = float(fit_temperatures(logits[None], labels[None])[0])
+    whole = whole if 0 < whole < np.inf else 1.0
+
+    def fit(idx, axis=-1):
+        start = 1 / resampled_starts(logits, 0.0, labels, 1 / whole, counts_of(idx, len(labels)))
+        rows = torch.as_tensor(np.array(idx)).reshape(-1, idx.shape[-1])
+        return fit_temperatures(logits[rows], labels[rows], start, RESAMPLE_TOLERANCE).reshape(np.shape(idx)[:-1])
+
+    return index_bootstrap(fit, len(labels), vectorized=True)
+
+
+def bias_ratio(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor) -> Estimate:
+    """mean|b| / mean|W v| over samples (bootstrap): how much of the logits the bias carries."""
+    weight_term = (v.double() @ W.double().T).abs().mean(1).numpy()
+    bias_size = float(b.abs().mean()) if b is not None else 0.0
+
+    def ratio(w, term):
+        return bias_size / weighted_mean(w, term)
+
+    return bootstrap(ratio, [weight_term])
+
+
+def weak_asr_margin(correct: np.ndarray, success: np.ndarray) -> Estimate:
+    """min(ASR - 5%, 95% - ASR), ASR = sum(correct * fooled) / sum(correct) over the attacked
+    images (bootstrap over images): above 0 when the attack success is measurable."""
+    low, high = WEAK_ASR
+
+    def margin(w, k, s):
+        asr = weighted_ratio(w, k * s, k)
+        return np.minimum(asr - low, high - asr)
+
+    return bootstrap(margin, [correct, success])
