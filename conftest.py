@@ -14,6 +14,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
+from claims.zoo_views import MeasuredMargins  # noqa: E402
 from fixtures import options  # noqa: E402
 from fixtures.cache import default_cache_dir  # noqa: E402
 from fixtures.data import DISPLAY_NAMES  # noqa: E402
@@ -125,9 +126,10 @@ def runs(request: pytest.FixtureRequest, pytestconfig: pytest.Config, profile: P
          device: torch.device) -> SettingRuns:
     """One setting's trained models, one replicate per seed, loaded on first use: the profile's only
     setting, or this test's parameter. Session-scoped and parametrized, so pytest runs a setting's
-    tests together and holds one setting's models at a time."""
+    tests together and holds one setting's models at a time. Margins are the profile's, or for
+    external checkpoints measured on the hard-label models under test."""
     setting = getattr(request, "param", next(iter(profile.settings)))
     cache_dir = pytestconfig.getoption("--cache-dir") or default_cache_dir()
     zoos = [Zoo(profile, replicate, cache_dir, pytestconfig.getoption("--data-root"), device)
             for replicate in profile.setting_replicates(setting)]
-    return SettingRuns(profile, setting, zoos)
+    return SettingRuns(profile, setting, zoos, MeasuredMargins(zoos) if profile.checkpoints else None)

@@ -18,11 +18,14 @@ from torch.nn import functional as F
 from repcore.autoattack import autoattack
 from repcore.features import channels_last
 
+ATTACK_CODE_VERSION = 2  # bump when this module or repcore.autoattack change what an attack produces
+
 
 @dataclass(frozen=True)
 class AttackConfig:
     """One named attack setting. ``kind``: fgsm | pgd | autoattack. ``subset``: attack only the
-    first ``subset`` images (AutoAttack on CPU profiles); ``aa_attacks``: a custom AutoAttack subset."""
+    first ``subset`` images; ``aa_attacks``: a custom AutoAttack subset, run for ``aa_iterations``
+    APGD iterations (the standard version's 100 unless set)."""
 
     name: str
     kind: str
@@ -31,6 +34,7 @@ class AttackConfig:
     steps: int = 1
     aa_attacks: tuple[str, ...] = ()
     subset: int | None = None
+    aa_iterations: int | None = None
 
     def key(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
@@ -41,24 +45,30 @@ class AttackConfig:
             text += f", step {self.step * 255:.3g}/255, {self.steps} steps"
         if self.kind == "autoattack":
             text += f", {'+'.join(self.aa_attacks) if self.aa_attacks else 'standard'}"
+            if self.aa_iterations:
+                text += f" ({self.aa_iterations} iterations)"
         if self.subset:
             text += f", first {self.subset} images"
         return text
 
 
 def paper_attacks(strong_eps: float = 8 / 255, scale: float = 1.0, autoattack_subset: int | None = None,
-                  autoattack_attacks: tuple[str, ...] = ()) -> dict[str, AttackConfig]:
+                  autoattack_attacks: tuple[str, ...] = (), autoattack_iterations: int | None = None,
+                  weak_subset: int | None = None, strong_subset: int | None = None) -> dict[str, AttackConfig]:
     """The paper's weak and strong settings (CLAIMS.md), every eps multiplied by ``scale``.
 
-    strong_eps is 8/255 for CIFAR, 4/255 for ImageNet.
+    strong_eps is 8/255 for CIFAR, 4/255 for ImageNet. ``weak_subset`` / ``strong_subset``: the
+    first images that FGSM and PGD^w / PGD^s attack (default: the profile's attacked images).
     """
     weak, strong = 0.4 / 255 * scale, strong_eps * scale
     return {
-        "FGSM": AttackConfig("FGSM", "fgsm", 1 / 255 * scale),
-        "PGD^w": AttackConfig("PGD^w", "pgd", weak, weak / 2, 7),
-        "PGD^s": AttackConfig("PGD^s", "pgd", strong, strong / 4, 10),
-        "AA^w": AttackConfig("AA^w", "autoattack", weak, aa_attacks=autoattack_attacks, subset=autoattack_subset),
-        "AA^s": AttackConfig("AA^s", "autoattack", strong, aa_attacks=autoattack_attacks, subset=autoattack_subset),
+        "FGSM": AttackConfig("FGSM", "fgsm", 1 / 255 * scale, subset=weak_subset),
+        "PGD^w": AttackConfig("PGD^w", "pgd", weak, weak / 2, 7, subset=weak_subset),
+        "PGD^s": AttackConfig("PGD^s", "pgd", strong, strong / 4, 10, subset=strong_subset),
+        "AA^w": AttackConfig("AA^w", "autoattack", weak, aa_attacks=autoattack_attacks, subset=autoattack_subset,
+                             aa_iterations=autoattack_iterations),
+        "AA^s": AttackConfig("AA^s", "autoattack", strong, aa_attacks=autoattack_attacks, subset=autoattack_subset,
+                             aa_iterations=autoattack_iterations),
     }
 
 
@@ -123,7 +133,8 @@ def run_attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, con
     if config.subset is not None:
         images, labels = images[:config.subset], labels[:config.subset]
     if config.kind == "autoattack":
-        adversarial, checks = autoattack(model, images, labels, config.eps, device, config.aa_attacks, seed)
+        adversarial, checks = autoattack(model, images, labels, config.eps, device, config.aa_attacks, seed,
+                                         iterations=config.aa_iterations)
         return adversarial.cpu(), checks
     generator = torch.Generator().manual_seed(seed)
     out = []

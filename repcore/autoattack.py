@@ -65,11 +65,21 @@ class ChannelsLastInputs(nn.Module):
         return self.model(_ChannelsLast.apply(x) if x.dim() == 4 else x)
 
 
+def _set_iterations(apgd, iterations: int) -> None:
+    """APGD run for ``iterations``, with the step-size checkpoints its constructor derives from
+    them (0.22, 0.06 and 0.03 of the iterations, as in ``APGDAttack.__init__``)."""
+    apgd.n_iter = apgd.n_iter_orig = iterations
+    apgd.n_iter_2 = max(int(0.22 * iterations), 1)
+    apgd.n_iter_min = max(int(0.06 * iterations), 1)
+    apgd.size_decr = max(int(0.03 * iterations), 1)
+
+
 def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, device: torch.device,
-               attacks: tuple[str, ...] = (), seed: int = 0, batch_size: int = 250) -> tuple[torch.Tensor, list[str]]:
+               attacks: tuple[str, ...] = (), seed: int = 0, batch_size: int = 250,
+               iterations: int | None = None) -> tuple[torch.Tensor, list[str]]:
     """(adversarial images, the package's check messages): L-inf AutoAttack on images in [0, 1],
     ``version='standard'``, or a custom subset of ``attacks`` (e.g. ``("apgd-ce",)``, run with one
-    restart as in the standard version).
+    restart as in the standard version, for ``iterations`` APGD iterations if given).
 
     The standard version's targeted attacks (APGD-T, FAB-T) aim at the 9 most likely wrong classes;
     with K <= 9 classes they aim at all K - 1 (the package would index past the logits).
@@ -82,6 +92,8 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, d
         adversary = AutoAttack(model, attacks=list(attacks), device=device, eps=eps, norm="Linf",
                                seed=seed, version="custom")
         adversary.apgd.n_restarts = 1
+        if iterations:
+            _set_iterations(adversary.apgd, iterations)
     else:
         adversary = AutoAttack(model, device=device, eps=eps, norm="Linf", seed=seed, version="standard")
         with torch.no_grad():

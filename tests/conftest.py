@@ -7,7 +7,7 @@ import pytest
 
 from fixtures.spec import DataSpec, ModelSpec
 
-TINY = ModelSpec(data=DataSpec("embedded", n_train=96, n_val=32, n_test=64), epochs=2, batch_size=32)
+TINY = ModelSpec(data=DataSpec("embedded", n_train=96, n_val=32, n_test=64), epochs=3, batch_size=32)
 
 
 @pytest.fixture

@@ -28,11 +28,11 @@ def _night(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
 def test_two_nights_the_second_trains_nothing_and_reports_no_verdict_changes(tmp_path):
     first = _night(tmp_path)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert "profile tiny: 10 trained, 0 cached" in first.stdout
+    assert "profile tiny: 12 trained, 0 cached" in first.stdout
     assert "this report starts the history" in first.stdout
     second = _night(tmp_path)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-    assert "profile tiny: 0 trained, 10 cached" in second.stdout
+    assert "profile tiny: 0 trained, 12 cached" in second.stdout
     assert "no verdict changes" in second.stdout
     history = tmp_path / "history" / "tiny"
     assert len(list(history.glob("*.json"))) == 3  # latest.json and one dated copy per night
@@ -47,7 +47,7 @@ def test_two_nights_the_second_trains_nothing_and_reports_no_verdict_changes(tmp
 def test_dry_run_lists_what_a_night_would_train_and_trains_nothing(tmp_path):
     run = _night(tmp_path, "--dry-run")
     assert run.returncode == 0, run.stderr
-    assert "10 to train on cpu" in run.stdout and "expected:" in run.stdout and "an estimate" in run.stdout
+    assert "12 to train on cpu" in run.stdout and "expected:" in run.stdout and "an estimate" in run.stdout
     assert not (tmp_path / "zoo").exists()
 
 

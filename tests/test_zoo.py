@@ -111,16 +111,17 @@ def test_a_single_replicate_keeps_plain_role_names():
     assert get_profile("smoke").replicated
 
 
-def test_the_default_run_replicates_every_compared_role_over_three_seeds():
-    """The training run is the unit of replication: compared roles in every seed, the sweep and
-    the 2-D models in the first seed only."""
+def test_the_default_run_replicates_every_compared_role_over_five_seeds():
+    """The training run is the unit of replication: compared roles and T1a's trained controls in
+    every seed, the sweep and the 2-D figure models in the first seed only."""
     profile = get_profile("smoke")
-    assert profile.seeds == (0, 1, 2)
+    assert profile.seeds == (0, 1, 2, 3, 4)
     first, *others = profile.setting_replicates("small_cnn-embedded")
     assert "ls_0.3" in first.models and "bottleneck_bias" in first.models
     for replicate in others:
         assert set(replicate.models) == set(replicated_roles())
         assert replicate.models["ls"].smoothing == 0.1 and replicate.models["mixup"].seed == replicate.seed
+        assert replicate.models["imbalanced"].data.class_imbalance > 1 and replicate.models["bottleneck_imbalanced"].bottleneck
 
 
 def test_the_planted_falsehood_plays_every_regularizer_with_a_hard_model_of_another_seed():
