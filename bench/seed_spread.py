@@ -1,51 +1,53 @@
-"""The seed-to-seed spread of the hard-label recipe: the measurement behind every practical margin.
+"""The seed-to-seed spread of the hard-label recipe: the measurement behind every margin and
+tolerance (``repcore.spread``).
 
 For each seed s of the profile, the hard model of seed s + 1 (role ``hard_seed1``) against the hard
-model of seed s: the statistics that C4, C5 and C6 bound with a margin. Prints one row per pair and
-the largest absolute value; a margin must sit above it.
+model of seed s: the statistics of ``repcore.spread.RULES`` (RMS change, mean-cos difference, T*
+relative change, difference of ECE after T*). Prints one row per pair, the largest absolute value,
+and the margin each rule gives, in the form a profile declares it (``fixtures/profiles.py``).
+Measure on seeds outside the profile's default set, before its verdicts are looked at:
 
-    python bench/seed_spread.py --profile smoke --seeds 0,1,2,3,4,5
+    python bench/seed_spread.py --profile smoke --seeds 100,101,102,103,104,105,106,107,108,109
 """
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-
-from claims.test_c4_feature_shrinkage import shrinkage  # noqa: E402
-from claims.test_c5_alignment import alignment_gain  # noqa: E402
-from claims.test_c6_feature_vs_temperature_scaling import ece_gap  # noqa: E402
+from claims.zoo_views import spread_of_pair  # noqa: E402
 from fixtures.cache import default_cache_dir  # noqa: E402
 from fixtures.options import add_options, selected_profile  # noqa: E402
-from fixtures.zoo import Zoo, resolve_device  # noqa: E402
-from repcore.calibration import fit_feature_scale, fit_temperature  # noqa: E402
-from repcore.features import head_parameters  # noqa: E402
+from fixtures.zoo import Zoo, build_zoo, default_jobs, resolve_device, unique_models  # noqa: E402
+from repcore.spread import RULES, margin_from_pairs  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_options(parser.add_argument, overrides={"--seeds": {"default": "0,1,2,3,4,5"}}, skip=("--jobs",))
+    add_options(parser.add_argument, overrides={"--seeds": {"default": "100,101,102,103,104,105,106,107,108,109"}})
     args = parser.parse_args()
     profile = selected_profile(vars(args).get)
     cache_dir = args.cache_dir or default_cache_dir()
+    device = resolve_device(args.device)
+    names = [profile.model_name(r, role) for r in profile.replicates for role in ("hard", "hard_seed1")]
+    build_zoo(replace(profile, attacks={}), cache_dir, args.data_root, device, args.jobs or default_jobs(device),
+              names=list(unique_models(profile, names)))
     rows = []
-    print(f"{'pair':<32} {'RMS change':>11} {'cos diff':>9} {'|s*T*-1|':>9} {'|dECE| pts':>10}")
+    print(f"{'pair':<36}" + "".join(f"{name:>22}" for name in RULES))
     for replicate in profile.replicates:
-        zoo = Zoo(profile, replicate, cache_dir, args.data_root, resolve_device(args.device), log=lambda line: None)
-        hard = zoo["hard"]
-        W, b = head_parameters(hard.model)
-        product = abs(fit_feature_scale(W, b, hard.val.features, hard.val.labels)
-                      * fit_temperature(hard.val.logits, hard.val.labels) - 1)
-        row = (shrinkage(zoo["hard_seed1"], hard).value, alignment_gain(zoo["hard_seed1"], hard).value,
-               product, 100 * ece_gap(hard, W, b).value)
+        zoo = Zoo(profile, replicate, cache_dir, args.data_root, device, log=lambda line: None)
+        row = spread_of_pair(zoo["hard_seed1"], zoo["hard"])
         rows.append(row)
-        print(f"{replicate.label + ' (s+1 vs s)':<32} {row[0]:>+11.2%} {row[1]:>+9.4f} {row[2]:>9.4f} {row[3]:>10.2f}")
-    largest = np.abs(np.array(rows)).max(0)
-    print(f"{'largest |value|':<32} {largest[0]:>11.2%} {largest[1]:>9.4f} {largest[2]:>9.4f} {largest[3]:>10.2f}")
+        print(f"{replicate.label + ' (s+1 vs s)':<36}" + "".join(f"{row[name]:>+22.4f}" for name in RULES))
+    print(f"{'largest |value|':<36}" + "".join(f"{max(abs(r[name]) for r in rows):>22.4f}" for name in RULES))
+    source = f"{profile.name} seeds {profile.seeds[0]}-{profile.seeds[-1] + 1}"
+    print("\ndeclared margins (fixtures/profiles.py):")
+    for name in RULES:
+        margin = margin_from_pairs(name, [r[name] for r in rows], source)
+        print(f'    "{name}": Margin({margin.bound!r}, "{margin.evidence}"),')
     return 0
 
 

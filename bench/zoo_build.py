@@ -81,7 +81,8 @@ def attack_steps(profile: Profile, attack: str) -> int:
 def attack_flops(profile: Profile) -> float:
     """2 x forward FLOPs per attack gradient step over the attack plan."""
     return sum(2.0 * forward_flops(profile.models[name].arch, profile.models[name].data.name,
-                                   profile.models[name].bottleneck) * attack_steps(profile, attack)
+                                   profile.models[name].bottleneck, profile.models[name].data.image_size)
+               * attack_steps(profile, attack)
                for name, attack in profile.attack_plan())
 
 

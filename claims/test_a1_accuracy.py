@@ -4,17 +4,17 @@ control: the 2-D bottleneck model (same recipe, a 2-unit representation), which 
 
 import pytest
 
+from claims.zoo_views import correct
 from fixtures.regularizers import compared
-from repcore.criteria import Criterion
-from repcore.stats import Estimate, mean_difference, paired_bootstrap
+from repcore.criteria import SHARE_DIFFERENCE, Criterion
+from repcore.stats import Estimate, comparison, weighted_mean
 
-KEEPS_ACCURACY = Criterion("A1", "acc(reg) - acc(hard)", -0.01, "above")
+KEEPS_ACCURACY = Criterion("A1", "acc(reg) - acc(hard)", -0.01, "above", value_range=SHARE_DIFFERENCE)
 TWO_UNITS = KEEPS_ACCURACY.as_control("acc(2-D bottleneck) - acc(hard)")
 
 
 def accuracy_change(model, base) -> Estimate:
-    correct = [(m.test.predictions == m.test.labels).double().numpy() for m in (model, base)]
-    return paired_bootstrap(mean_difference, correct)
+    return comparison(weighted_mean, [correct(model)], [correct(base)])
 
 
 @pytest.mark.parametrize("regularizer", list(compared()))

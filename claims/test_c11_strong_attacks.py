@@ -2,25 +2,27 @@
 
 Declared (seed-level intervals): every model's ASR under a strong attack lies above 0.9; and the
 regularized-vs-hard gap shrinks: |ASR_weak(reg) - ASR_weak(hard)| - |ASR_strong(reg) - ASR_strong(hard)|
-lies above 0 (PGD^w vs PGD^s, AutoAttack^w vs AutoAttack^s). Negative control: a weak attack (PGD^w)
-on the hard model does not defeat it.
+lies above 0 (PGD^w vs PGD^s, AutoAttack^w vs AutoAttack^s, on the images both attacks attack).
+Negative control: a weak attack (PGD^w) on the hard model does not defeat it.
 """
 
 import pytest
 
-from fixtures.evaluations import attack_outcome
+from claims.zoo_views import attack_success, attacked
+from fixtures.evaluations import attack_outcome, attacked_images
 from fixtures.regularizers import compared
-from repcore.criteria import Criterion
-from repcore.stats import Estimate, independent_bootstrap, mean, paired_bootstrap
+from repcore.criteria import SHARE, SHARE_DIFFERENCE, Criterion
+from repcore.stats import Estimate, bootstrap
 
 PAIRS = {"PGD^s": "PGD^w", "AA^s": "AA^w"}
-DEFEATS = Criterion("C11", "ASR", 0.9, "above")
-GAP_SHRINKS = Criterion("C11", "|weak reg-hard gap| - |strong reg-hard gap|", 0.0, "above")
+DEFEATS = Criterion("C11", "ASR", 0.9, "above", value_range=SHARE)
+GAP_SHRINKS = Criterion("C11", "|weak reg-hard gap| - |strong reg-hard gap|", 0.0, "above",
+                        value_range=SHARE_DIFFERENCE)
 WEAK_ATTACK = DEFEATS.as_control("ASR under the weak PGD^w")
 
 
 def success_rate(zoo, name: str, attack: str) -> Estimate:
-    return paired_bootstrap(mean, [attack_outcome(zoo, name, zoo.profile.attacks[attack]).success.double().numpy()])
+    return bootstrap(attack_success, list(attacked(zoo, name, attack)))
 
 
 @pytest.mark.parametrize("attack", list(PAIRS))
@@ -41,14 +43,16 @@ def test_control_a_weak_attack_does_not_defeat_the_hard_model(runs, check):
 @pytest.mark.parametrize("regularizer", list(compared()))
 def test_strong_attacks_erase_the_regularization_gap(runs, regularizer, strong, check):
     role = runs.profile.regularized[regularizer]
+    attacks = (PAIRS[strong], strong)
+    shared = min(attacked_images(runs.profile, runs.profile.attacks[a]) for a in attacks)
 
     def shrinkage(zoo) -> Estimate:
-        samples = [attack_outcome(zoo, model, zoo.profile.attacks[attack]).success.double().numpy()
-                   for attack in (PAIRS[strong], strong) for model in (role, "hard")]
+        samples = [a for attack in attacks for model in (role, "hard") for a in attacked(zoo, model, attack, shared)]
 
-        def gap_shrinkage(rw, hw, rs, hs, axis=-1):
-            return abs(rw.mean(axis) - hw.mean(axis)) - abs(rs.mean(axis) - hs.mean(axis))
+        def gap_shrinkage(w, *arrays):
+            rw, hw, rs, hs = (attack_success(w, arrays[i], arrays[i + 1]) for i in range(0, 8, 2))
+            return abs(rw - hw) - abs(rs - hs)
 
-        return independent_bootstrap(gap_shrinkage, samples)
+        return bootstrap(gap_shrinkage, samples)
 
     check.supported(runs.decide(GAP_SHRINKS, shrinkage, f"{PAIRS[strong]} vs {strong}, {role}"))

@@ -15,20 +15,21 @@ from hypothesis import strategies as st
 
 from claims.zoo_views import large_bias, min_loss_centers, small_bias
 from fixtures.regularizers import compared
-from repcore.criteria import Criterion
+from repcore.criteria import SHARE, Criterion
 from repcore.features import head_parameters
 from repcore.geometry import class_means, prediction_unchanged_under_scaling
 from repcore.report.figures import representation_plane
-from repcore.stats import Estimate, mean, paired_bootstrap
+from repcore.stats import Estimate, bootstrap, weighted_mean
 
 SCALES = torch.tensor([0.25, 0.5, 0.75, 1.5, 2.0, 3.0, 4.0])
-CONES = Criterion("C1", "share of predictions unchanged for scales in [0.25, 4]", 0.99, "above")
-ORIGIN_TO_ARGMAX_B = Criterion("C1", "share of 1e-4 v predicted as argmax b (2-D, bias)", 0.99, "above")
+CONES = Criterion("C1", "share of predictions unchanged for scales in [0.25, 4]", 0.99, "above", value_range=SHARE)
+ORIGIN_TO_ARGMAX_B = Criterion("C1", "share of 1e-4 v predicted as argmax b (2-D, bias)", 0.99, "above",
+                               value_range=SHARE)
 LARGE_BIAS = CONES.as_control("share of predictions unchanged for scales in [0.25, 4], large bias")
 
 
 def cone_share(W, b, v) -> Estimate:
-    return paired_bootstrap(mean, [prediction_unchanged_under_scaling(W, b, v, SCALES).double().numpy()])
+    return bootstrap(weighted_mean, [prediction_unchanged_under_scaling(W, b, v, SCALES).double().numpy()])
 
 
 @given(st.integers(2, 10), st.integers(1, 8), st.integers(0, 2 ** 31 - 1),
@@ -70,7 +71,7 @@ def test_two_dimensional_bias_gives_the_origin_to_argmax_b(runs, check, figure):
     def owned(zoo) -> Estimate:
         W, b = head_parameters(zoo["bottleneck_bias"].model)
         near_origin = 1e-4 * zoo["bottleneck_bias"].test.features
-        return paired_bootstrap(mean, [((near_origin @ W.T + b).argmax(1) == b.argmax()).double().numpy()])
+        return bootstrap(weighted_mean, [((near_origin @ W.T + b).argmax(1) == b.argmax()).double().numpy()])
 
     check.supported(runs.decide(ORIGIN_TO_ARGMAX_B, owned, roles=("bottleneck_bias",)))
 

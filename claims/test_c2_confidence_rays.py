@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 
 from claims.zoo_views import confidence, predicted_alignment
 from fixtures.regularizers import compared
-from repcore.criteria import Criterion
+from repcore.criteria import CORRELATION, Criterion
 from repcore.geometry import confidence_along_rays
-from repcore.stats import spearman_bootstrap, spearman_permutations
+from repcore.stats import bootstrap, spearman_permutations, weighted_spearman
 
 MODELS = ["hard", *compared().values()]
-GROWS_WITH_NORM = Criterion("C2", "Spearman(conf, ||v||)", 0.0, "above")
-GROWS_WITH_ALIGNMENT = Criterion("C2", "Spearman(conf, cos(v, v_opt))", 0.0, "above")
+GROWS_WITH_NORM = Criterion("C2", "Spearman(conf, ||v||)", 0.0, "above", value_range=CORRELATION)
+GROWS_WITH_ALIGNMENT = Criterion("C2", "Spearman(conf, cos(v, v_opt))", 0.0, "above", value_range=CORRELATION)
 SHUFFLED = GROWS_WITH_NORM.as_control("Spearman(conf, shuffled ||v||)")
 
 
@@ -34,14 +34,14 @@ def test_bias_free_confidence_grows_along_every_ray(k, d, seed):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_confidence_grows_with_feature_norm(runs, name, check):
-    check.supported(runs.decide(GROWS_WITH_NORM, lambda zoo: spearman_bootstrap(
-        confidence(zoo[name]).numpy(), zoo[name].test.features.norm(dim=1).numpy()), name))
+    check.supported(runs.decide(GROWS_WITH_NORM, lambda zoo: bootstrap(
+        weighted_spearman, [confidence(zoo[name]).numpy(), zoo[name].test.features.norm(dim=1).numpy()]), name))
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_confidence_grows_with_alignment(runs, name, check):
-    check.supported(runs.decide(GROWS_WITH_ALIGNMENT, lambda zoo: spearman_bootstrap(
-        confidence(zoo[name]).numpy(), predicted_alignment(zoo[name]).numpy()), name))
+    check.supported(runs.decide(GROWS_WITH_ALIGNMENT, lambda zoo: bootstrap(
+        weighted_spearman, [confidence(zoo[name]).numpy(), predicted_alignment(zoo[name]).numpy()]), name))
 
 
 def test_control_shuffled_pairing_shows_no_correlation(runs, check):

@@ -3,45 +3,58 @@ gradient, cos(grad_v CE(v, y), -v), grows with the alignment cos(v, v_opt,y); re
 have a higher mean radial index than the hard model; FGSM and PGD^w move features toward the origin.
 
 Declared (seed-level intervals, clean-correct test samples): Spearman(radial index, cos) above 0
-for every model; mean radial index(reg) - (hard) above 0 (paired per seed, each model's samples
-resampled on their own); for FGSM and PGD^w on every model, the mean of cos(f(x_adv) - f(x), -f(x))
-above 0 and the share with ||f(x_adv)|| < ||f(x)|| above 0.5. The 2-D model is trained for the first
-seed only. Negative control: the radial index paired with shuffled alignments, decided on its
-seeded permutation distribution.
+for every model; mean radial index(reg) - (hard) above 0 (paired per seed, each model on its own
+clean-correct samples of the shared test images); for FGSM and PGD^w on every model, the mean of
+cos(f(x_adv) - f(x), -f(x)) above 0 and the share with ||f(x_adv)|| < ||f(x)|| above 0.5. The 2-D
+model is trained for the first seed only. Negative control: the radial index paired with shuffled
+alignments, decided on its seeded permutation distribution.
 """
 
 import numpy as np
 import pytest
 
-from claims.zoo_views import min_loss_centers, true_class_alignment
+from claims.zoo_views import correct, min_loss_centers, on_kept, true_class_alignment
 from fixtures.evaluations import attack_outcome
 from fixtures.regularizers import compared
-from repcore.criteria import Criterion
+from repcore.criteria import CORRELATION, CORRELATION_DIFFERENCE, SHARE, Criterion
 from repcore.features import head_parameters
 from repcore.geometry import class_means, inward_displacement, radial_index
 from repcore.report.figures import representation_plane
-from repcore.stats import (Estimate, independent_bootstrap, mean, mean_difference, paired_bootstrap,
-                           spearman_bootstrap, spearman_permutations)
+from repcore.stats import Estimate, bootstrap, comparison, spearman_permutations, weighted_ratio, weighted_spearman
 
 MODELS = ["hard", *compared().values()]
-RADIAL_WITH_ALIGNMENT = Criterion("C8", "Spearman(radial index, cos(v, v_opt,y))", 0.0, "above")
-MORE_RADIAL = Criterion("C8", "mean radial index(reg) - mean radial index(hard)", 0.0, "above")
-INWARD = Criterion("C8", "mean cos(f(x_adv) - f(x), -f(x))", 0.0, "above")
-SHRUNK = Criterion("C8", "share ||f(x_adv)|| < ||f(x)||", 0.5, "above")
+RADIAL_WITH_ALIGNMENT = Criterion("C8", "Spearman(radial index, cos(v, v_opt,y))", 0.0, "above",
+                                  value_range=CORRELATION)
+MORE_RADIAL = Criterion("C8", "mean radial index(reg) - mean radial index(hard)", 0.0, "above",
+                        value_range=CORRELATION_DIFFERENCE)
+INWARD = Criterion("C8", "mean cos(f(x_adv) - f(x), -f(x))", 0.0, "above", value_range=CORRELATION)
+SHRUNK = Criterion("C8", "share ||f(x_adv)|| < ||f(x)||", 0.5, "above", value_range=SHARE)
 SHUFFLED = RADIAL_WITH_ALIGNMENT.as_control("Spearman(radial index, shuffled cos)")
 
 
-def radial_and_alignment(m) -> tuple[np.ndarray, np.ndarray]:
-    correct = m.test.predictions == m.test.labels
-    v, y = m.test.features[correct], m.test.labels[correct]
+def radial_and_alignment(m) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(radial index, cos(v, v_opt,y), clean-correct) per test sample, y the true class."""
+    v, y = m.test.features, m.test.labels
     W, b = head_parameters(m.model)
-    return radial_index(W, b, v, y).numpy(), true_class_alignment(m, v, y).numpy()
+    return radial_index(W, b, v, y).numpy(), true_class_alignment(m, v, y).numpy(), correct(m)
+
+
+def masked_spearman(w, x, y, mask):
+    """Spearman(x, y) over the resample's samples where ``mask`` is 1."""
+    return weighted_spearman(w * mask, x, y)
+
+
+def masked_mean(w, x, mask):
+    return weighted_ratio(w, x * mask, mask)
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_aligned_features_have_gradients_toward_the_origin(runs, name, check):
-    check.supported(runs.decide(RADIAL_WITH_ALIGNMENT,
-                                lambda zoo: spearman_bootstrap(*radial_and_alignment(zoo[name])), name))
+    def trend(zoo) -> Estimate:
+        radial, cos, kept = radial_and_alignment(zoo[name])
+        return on_kept(bootstrap(masked_spearman, [radial, cos, kept]), kept)
+
+    check.supported(runs.decide(RADIAL_WITH_ALIGNMENT, trend, name))
 
 
 @pytest.mark.parametrize("regularizer", list(compared()))
@@ -49,25 +62,32 @@ def test_regularized_gradients_point_more_toward_the_origin(runs, regularizer, c
     role = runs.profile.regularized[regularizer]
 
     def change(zoo) -> Estimate:
-        return independent_bootstrap(mean_difference, [radial_and_alignment(zoo[role])[0],
-                                                       radial_and_alignment(zoo["hard"])[0]])
+        (r_model, _, k_model), (r_base, _, k_base) = (radial_and_alignment(zoo[m]) for m in (role, "hard"))
+        return on_kept(comparison(masked_mean, [r_model, k_model], [r_base, k_base]), k_model, k_base)
 
     check.supported(runs.decide(MORE_RADIAL, change, f"{role} vs hard"))
 
 
-def _inward_and_shrunk(zoo, name: str, attack: str) -> tuple[np.ndarray, np.ndarray]:
+def _inward_and_shrunk(zoo, name: str, attack: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cos(f(x_adv) - f(x), -f(x)), ||f(x_adv)|| < ||f(x)||, clean-correct) per attacked image."""
     outcome = attack_outcome(zoo, name, zoo.profile.attacks[attack])
-    keep = outcome.clean_correct
-    v, v_adv = outcome.clean.features[keep], outcome.adversarial.features[keep]
-    return inward_displacement(v, v_adv).numpy(), (v_adv.norm(dim=1) < v.norm(dim=1)).double().numpy()
+    v, v_adv = outcome.clean.features, outcome.adversarial.features
+    return (np.nan_to_num(inward_displacement(v, v_adv).numpy()), (v_adv.norm(dim=1) < v.norm(dim=1)).double().numpy(),
+            outcome.clean_correct.double().numpy())
 
 
 @pytest.mark.parametrize("attack", ["FGSM", "PGD^w"])
 @pytest.mark.parametrize("name", MODELS)
 def test_attacks_move_features_toward_the_origin(runs, name, attack, check):
     label = f"{attack}, {name}"
-    inward = runs.decide(INWARD, lambda zoo: paired_bootstrap(mean, [_inward_and_shrunk(zoo, name, attack)[0]]), label)
-    shrunk = runs.decide(SHRUNK, lambda zoo: paired_bootstrap(mean, [_inward_and_shrunk(zoo, name, attack)[1]]), label)
+
+    def share(which: int):
+        def estimate(zoo) -> Estimate:
+            arrays = _inward_and_shrunk(zoo, name, attack)
+            return on_kept(bootstrap(masked_mean, [arrays[which], arrays[2]]), arrays[2])
+        return estimate
+
+    inward, shrunk = runs.decide(INWARD, share(0), label), runs.decide(SHRUNK, share(1), label)
     check.supported(inward)
     check.supported(shrunk)
 
@@ -82,10 +102,17 @@ def test_two_dimensional_attacks_move_features_toward_the_origin(runs, check, fi
                                 "2-D, no bias: FGSM displacements", outcome.adversarial.features),
            "2-D representations without bias: FGSM moves features (red arrows) along the loss "
            "gradients (black), toward the origin for aligned features.")
-    check.supported(runs.decide(INWARD, lambda z: paired_bootstrap(mean, [_inward_and_shrunk(z, "bottleneck_nobias", "FGSM")[0]]),
-                                "FGSM, 2-D, no bias", roles=("bottleneck_nobias",)))
+
+    def inward(z) -> Estimate:
+        displacement, _, kept = _inward_and_shrunk(z, "bottleneck_nobias", "FGSM")
+        return on_kept(bootstrap(masked_mean, [displacement, kept]), kept)
+
+    check.supported(runs.decide(INWARD, inward, "FGSM, 2-D, no bias", roles=("bottleneck_nobias",)))
 
 
 def test_control_shuffled_alignment_shows_no_correlation(runs, check):
-    check.not_supported(runs.decide(SHUFFLED, lambda zoo: spearman_permutations(*radial_and_alignment(zoo["hard"])),
-                                    "hard"))
+    def shuffled(zoo) -> Estimate:
+        radial, cos, kept = radial_and_alignment(zoo["hard"])
+        return spearman_permutations(radial[kept == 1], cos[kept == 1])
+
+    check.not_supported(runs.decide(SHUFFLED, shuffled, "hard"))

@@ -1,42 +1,64 @@
-"""What several claims read off a zoo model (head, confidence, alignment with v_opt), and the
-preconditions of the claims that presume a regime, decided on the models under test."""
+"""What several claims read off a zoo model (head, confidence, alignment with v_opt, attack
+outcomes as per-image arrays), the preconditions of the claims that presume the paper's regime
+(``repcore.regime``), decided on the models under test, and the seed-to-seed spread of two
+hard-label models behind every margin (``repcore.spread``)."""
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
 import numpy as np
 import torch
 
+from fixtures.cache import load_or_build
 from fixtures.evaluations import attack_outcome
-from repcore.calibration import confidence_and_correct
-from repcore.criteria import Criterion, Verdict
+from repcore import regime
+from repcore.calibration import confidence_and_correct, expected_calibration_error, fit_temperature
+from repcore.criteria import NON_NEGATIVE, Criterion, Verdict
 from repcore.features import head_parameters
-from repcore.geometry import alignment, class_centers_min_loss
-from repcore.stats import Estimate, paired_bootstrap
+from repcore.geometry import alignment, class_centers_min_loss, mean_square
+from repcore.spread import RULES, Margin, margin_from_pairs
+from repcore.stats import Estimate, weighted_ratio
 
 REFERENCE_EPS = 0.1  # eps0 of the reference target for the minimal-loss class centers (CLAIMS.md)
-MAX_BIAS_RATIO = 0.2  # mean |b| / mean |W v|: a "small" bias (T1a's bound, C1's precondition)
-MIN_OVERCONFIDENCE = 0.02  # the hard baseline's signed gap mean(conf) - accuracy, in accuracy units
-WEAK_ASR_RANGE = (0.05, 0.95)  # weak attacks must leave the hard model's ASR measurable
 
 OVERCONFIDENT = Criterion("precondition", "signed gap mean(conf) - accuracy of the hard model",
-                          MIN_OVERCONFIDENCE, "above")
-MEASURABLE_ASR = Criterion("precondition", f"distance of the hard model's ASR from the edges of {WEAK_ASR_RANGE}",
-                           0.0, "above")
-SMALL_BIAS = Criterion("precondition", "mean|b| / mean|W v|", MAX_BIAS_RATIO, "below")
+                          regime.SIGNED_GAP, "above", value_range=(-1.0, 1.0))
+COOLED_BY_TEMPERATURE = Criterion("precondition", "T* of the hard model (validation split)",
+                                  regime.TEMPERATURE, "above", value_range=NON_NEGATIVE)
+MEASURABLE_ASR = Criterion("precondition", f"distance of the hard model's ASR from the edges of {regime.WEAK_ASR}",
+                           0.0, "above", value_range=(-regime.WEAK_ASR[0], (regime.WEAK_ASR[1] - regime.WEAK_ASR[0]) / 2))
+SMALL_BIAS = Criterion("precondition", "mean|b| / mean|W v|", regime.BIAS_RATIO, "below", value_range=NON_NEGATIVE)
 
 
 def confidence(zoo_model) -> torch.Tensor:
     return zoo_model.test.logits.softmax(1).amax(1)
 
 
+def correct(zoo_model) -> np.ndarray:
+    """1 where the model classifies the test sample correctly, else 0."""
+    return (zoo_model.test.predictions == zoo_model.test.labels).double().numpy()
+
+
 _CENTERS: dict[str, torch.Tensor] = {}
+CENTERS_VERSION = 1  # bump when repcore.geometry.class_centers_min_loss changes its result
 
 
 def min_loss_centers(zoo_model) -> torch.Tensor:
-    """v_opt,c for every class c of the model's head (K x d), computed once per model."""
-    key = zoo_model.meta["sha256"]
-    if key not in _CENTERS:
-        W, b = head_parameters(zoo_model.model)
-        _CENTERS[key] = class_centers_min_loss(W, b, REFERENCE_EPS)
-    return _CENTERS[key]
+    """v_opt,c for every class c of the model's head (K x d): solved once per model and kept in
+    the model cache beside it (a derived artifact, removed with the model), once per process in memory."""
+    sha = zoo_model.meta["sha256"]
+    if sha not in _CENTERS:
+        def solve() -> tuple[dict, dict]:
+            W, b = head_parameters(zoo_model.model)
+            return ({"centers": class_centers_min_loss(W, b, REFERENCE_EPS)},
+                    {"model": zoo_model.name, "model_key": zoo_model.spec.key(), "model_sha256": sha,
+                     "reference_eps": REFERENCE_EPS})
+
+        key = hashlib.sha256(f"centers|{sha}|{REFERENCE_EPS}|{CENTERS_VERSION}".encode()).hexdigest()[:20]
+        _CENTERS[sha] = (load_or_build(zoo_model.cache_dir, key, solve)[0]["centers"] if zoo_model.cache_dir
+                         else solve()[0]["centers"])
+    return _CENTERS[sha]
 
 
 def predicted_alignment(zoo_model) -> torch.Tensor:
@@ -49,6 +71,23 @@ def true_class_alignment(zoo_model, features: torch.Tensor, labels: torch.Tensor
     return alignment(features, min_loss_centers(zoo_model), labels)
 
 
+def attack_success(w: np.ndarray, correct: np.ndarray, fooled: np.ndarray) -> np.ndarray:
+    """ASR over a resample of the attacked images: the share of its clean-correct images fooled."""
+    return weighted_ratio(w, correct * fooled, correct)
+
+
+def attacked(zoo, name: str, attack: str, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(clean-correct, fooled) per attacked image of model ``name`` under ``attack`` (the first
+    ``n`` images if given): what ``attack_success`` reads."""
+    return attack_outcome(zoo, name, zoo.profile.attacks[attack]).per_image(n)
+
+
+def on_kept(estimate: Estimate, *masks: np.ndarray) -> Estimate:
+    """``estimate`` counting the samples its 0/1 masks keep (the fewest of any mask), for statistics
+    over clean-correct samples weighted by a mask over all of them."""
+    return replace(estimate, n=int(min(mask.sum() for mask in masks)))
+
+
 def large_bias(zoo_model, W: torch.Tensor) -> torch.Tensor:
     """A bias of about 3x the typical |W v| logit (seeded normal draws): the negative-control head
     on which the bias, not the direction of v, decides."""
@@ -56,45 +95,67 @@ def large_bias(zoo_model, W: torch.Tensor) -> torch.Tensor:
     return 3 * typical_logit * torch.randn(W.shape[0], generator=torch.Generator().manual_seed(0))
 
 
-def bias_ratio(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tensor) -> Estimate:
-    """mean|b| / mean|W v| over test samples (bootstrap): how much of the logits the bias carries."""
-    weight_term = (v.double() @ W.double().T).abs().mean(1).numpy()
-    bias_size = float(b.abs().mean()) if b is not None else 0.0
-
-    def ratio(term, axis=-1):
-        return bias_size / term.mean(axis)
-
-    return paired_bootstrap(ratio, [weight_term])
-
-
-def signed_gap_estimate(zoo_model) -> Estimate:
-    """mean(conf) - accuracy on the test split (bootstrap): > 0 over-confident."""
-    def gap(conf, correct, axis=-1):
-        return conf.mean(axis) - correct.mean(axis)
-
-    return paired_bootstrap(gap, confidence_and_correct(zoo_model.test.logits, zoo_model.test.labels))
-
-
-def overconfident_baseline(runs) -> Verdict:
-    """C7 and C12 presume an over-confident hard-label baseline: its signed gap above the bound."""
-    return runs.decide(OVERCONFIDENT, lambda zoo: signed_gap_estimate(zoo["hard"]), "hard")
+def overconfident_baseline(runs) -> tuple[Verdict, Verdict]:
+    """C7 and C12 presume an over-confident hard-label baseline: its signed gap above +5 points
+    and its temperature T* above 1.3 (``repcore.regime``)."""
+    return runs.once("overconfident", lambda: (
+        runs.decide(OVERCONFIDENT, lambda zoo: regime.signed_gap(zoo["hard"].test.logits, zoo["hard"].test.labels),
+                    "hard"),
+        runs.decide(COOLED_BY_TEMPERATURE, lambda zoo: regime.temperature(zoo["hard"].val.logits, zoo["hard"].val.labels),
+                    "hard")))
 
 
 def measurable_weak_attack(runs, attack: str) -> Verdict:
     """C9 and C10 presume a weak attack whose success on the hard model lies inside the range."""
-    low, high = WEAK_ASR_RANGE
-
-    def distance(zoo) -> Estimate:
-        success = attack_outcome(zoo, "hard", runs.profile.attacks[attack]).success.double().numpy()
-        return paired_bootstrap(lambda s, axis=-1: np.minimum(s.mean(axis) - low, high - s.mean(axis)), [success])
-
-    return runs.decide(MEASURABLE_ASR, distance, f"{attack}, hard")
+    return runs.once(("weak attack", attack), lambda: runs.decide(
+        MEASURABLE_ASR, lambda zoo: regime.weak_asr_margin(*attacked(zoo, "hard", attack)), f"{attack}, hard"))
 
 
 def small_bias(runs, role: str) -> Verdict:
     """C1's statement about trained heads presumes a small bias on the ``role`` models."""
     def ratio(zoo) -> Estimate:
         W, b = head_parameters(zoo[role].model)
-        return bias_ratio(W, b, zoo[role].test.features)
+        return regime.bias_ratio(W, b, zoo[role].test.features)
 
-    return runs.decide(SMALL_BIAS, ratio, role, roles=(role,))
+    return runs.once(("small bias", role), lambda: runs.decide(SMALL_BIAS, ratio, role, roles=(role,)))
+
+
+def spread_of_pair(model, base) -> dict[str, float]:
+    """The statistics of ``repcore.spread.RULES`` for two hard-label models of different seeds:
+    RMS change, mean-cos difference, T* relative change, difference of ECE after T*."""
+    def temperature_scaled_ece(m) -> float:
+        T = fit_temperature(m.val.logits, m.val.labels)
+        return expected_calibration_error(*confidence_and_correct(m.test.logits.double() / T, m.test.labels))
+
+    rms = [float(mean_square(m.test.features).mean().sqrt()) for m in (model, base)]
+    return {"rms_change": rms[0] / rms[1] - 1,
+            "cos_gain": float(predicted_alignment(model).mean() - predicted_alignment(base).mean()),
+            "temperature_tolerance": fit_temperature(model.val.logits, model.val.labels)
+            / fit_temperature(base.val.logits, base.val.labels) - 1,
+            "ece_tolerance": temperature_scaled_ece(model) - temperature_scaled_ece(base)}
+
+
+class MeasuredMargins(Mapping):
+    """Margins measured on the models under test (external checkpoints): the pairs of hard-label
+    models of consecutive seeds of the run, each margin computed when first read."""
+
+    def __init__(self, zoos):
+        self._zoos, self._pairs, self._margins = [z for z in zoos if "hard" in z], None, {}
+
+    def _pair_values(self) -> list[dict[str, float]]:
+        if self._pairs is None:
+            self._pairs = [spread_of_pair(b["hard"], a["hard"]) for a, b in zip(self._zoos, self._zoos[1:])]
+        return self._pairs
+
+    def __getitem__(self, name: str) -> Margin:
+        if name not in self._margins:
+            seeds = ", ".join(str(z.replicate.seed) for z in self._zoos)
+            self._margins[name] = margin_from_pairs(name, [p[name] for p in self._pair_values()],
+                                                    f"the hard-label models under test (seeds {seeds})")
+        return self._margins[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(RULES)
+
+    def __len__(self) -> int:
+        return len(RULES)

@@ -27,7 +27,9 @@ def _verdict(claim, outcome, statistic="s", value=0.5):
             "bound": 0.0, "direction": "above", "n": 100, "outcome": outcome, "reason": "r",
             "unit": "3 training seeds and test samples", "level": 0.95,
             "per_seed": [{"seed": s, "value": value, "ci_low": 0.4, "ci_high": 0.6} for s in range(3)],
-            "between_seed_sd": 0.01, "sample_se": 0.02, "bound_evidence": "", "precondition": None}
+            "between_seed_sd": 0.01, "sample_se": 0.02, "bound_evidence": "", "preconditions": [],
+            "value_range": [None, None], "seed_half": 0.01, "sample_half": 0.02, "sample_term": "", "runs_se": 0.02,
+            "pairing": None, "undecided": None}
 
 
 def _test(claim, outcome="passed", verdicts=(), controls=(), figures=(), setting=None, name=None):
@@ -42,6 +44,20 @@ def _document():
     tests = [_test(cid, verdicts=[_verdict(cid, "supported")]) for cid in CLAIMS]
     tests.append(_test("C4", controls=[_verdict("C4", "refuted")]))
     return build_document(tests, HEADER)
+
+
+def test_the_regime_table_shows_every_precondition_on_every_seed():
+    """A seed that misses a regime check on its own is reported, never dropped: the check lists it."""
+    gap = {**_verdict("precondition", "supported", "signed gap of the hard model", 0.08), "bound": 0.05}
+    gap["per_seed"] = [{"seed": 0, "value": 0.1, "ci_low": 0.09, "ci_high": 0.11},
+                       {"seed": 1, "value": 0.04, "ci_low": 0.03, "ci_high": 0.05}]
+    tests = [_test("C7", verdicts=[{**_verdict("C7", "supported"), "preconditions": [gap]}]),
+             _test("C12", verdicts=[{**_verdict("C12", "supported"), "preconditions": [gap]}], name="other")]
+    document = build_document(tests, HEADER)
+    (check,) = document["regime"]
+    assert check["missed_by"] == [1] and [p["holds"] for p in check["per_seed"]] == [True, False]
+    html = render_html(document, ROOT)
+    assert "The paper's regime" in html and "✗" in html
 
 
 def test_claim_ids_come_from_module_names():

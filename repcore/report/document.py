@@ -19,7 +19,7 @@ from pathlib import Path
 from repcore.files import atomic_write
 from repcore.report.claims import CLAIMS
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 OUTCOMES = ("supported", "refuted", "inconclusive", "errored", "incomplete")
 
@@ -88,6 +88,32 @@ def _decide_claim(tests: list[dict]) -> tuple[str, str, list[dict]]:
     return (*over_settings(per, failed), rows)
 
 
+def holds(record: dict, low: float, high: float) -> bool:
+    """Whether the interval [low, high] lies on the claimed side of a verdict record's bound."""
+    if record["direction"] == "inside":
+        return -record["bound"] < low and high < record["bound"]
+    return low > record["bound"] if record["direction"] == "above" else high < record["bound"]
+
+
+def regime_checks(tests: list[dict]) -> list[dict]:
+    """The paper's regime as the run checked it (``repcore.regime``): every precondition the claims
+    decided, once per statistic and setting, with its seed-level outcome and, per seed, its value,
+    sample interval and whether that seed meets the bound on its own."""
+    checks: dict[tuple, dict] = {}
+    for test in tests:
+        for verdict in test["verdicts"]:
+            for pre in verdict.get("preconditions", ()):
+                key = (test.get("setting") or "", pre["statistic"])
+                if key in checks:
+                    continue
+                seeds = [{**p, "holds": holds(pre, p["ci_low"], p["ci_high"])} for p in pre["per_seed"]]
+                checks[key] = {"setting": key[0], "statistic": pre["statistic"], "bound": pre["bound"],
+                               "direction": pre["direction"], "value": pre["value"], "ci_low": pre["ci_low"],
+                               "ci_high": pre["ci_high"], "outcome": pre["outcome"], "per_seed": seeds,
+                               "missed_by": [p["seed"] for p in seeds if not p["holds"]]}
+    return sorted(checks.values(), key=lambda c: (c["setting"], c["statistic"]))
+
+
 def _model_key(model: str, test: dict) -> str:
     return f"{model}@{test['setting']}" if test.get("setting") and "@" not in model else model
 
@@ -131,7 +157,7 @@ def build_document(tests: list[dict], header: dict, collected: dict[str, int] | 
     previous_report = None if previous is None else {
         k: previous.get(k) for k in ("path", "git_revision", "finished", "profile")}
     return {"schema_version": SCHEMA_VERSION, **header, "complete": complete, "counts": counts,
-            "claims": claims, "models": models, "previous_report": previous_report}
+            "claims": claims, "models": models, "regime": regime_checks(tests), "previous_report": previous_report}
 
 
 def write_document(document: dict, path: Path) -> None:

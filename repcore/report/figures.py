@@ -14,6 +14,14 @@ from repcore.features import linear_logits  # noqa: E402
 from repcore.geometry import loss_gradient  # noqa: E402
 
 
+def _single(width: float, height: float, right: float = 0.97) -> tuple[Figure, plt.Axes]:
+    """One axes with fixed margins (room for labels and a right-hand twin axis): no layout engine,
+    which would double the time a figure takes to save."""
+    fig, ax = plt.subplots(figsize=(width, height))
+    fig.subplots_adjust(left=0.16, bottom=0.16, right=right, top=0.88)
+    return fig, ax
+
+
 def _panels(n: int, width: float = 3.2, height: float = 3.0) -> tuple[Figure, np.ndarray]:
     fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False, constrained_layout=True)
     return fig, axes[0]
@@ -53,7 +61,7 @@ def rms_vs_cosine(models: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) 
 
 def asr_by_alignment(cos: np.ndarray, success: np.ndarray, edges: np.ndarray, title: str) -> Figure:
     """Histogram of cos(v, v_opt,y) with the attack success rate of each quantile bin."""
-    fig, ax = plt.subplots(figsize=(4.2, 3.0), constrained_layout=True)
+    fig, ax = _single(4.2, 3.0, right=0.84)
     ax.hist(cos, bins=40, color="#bbbbbb")
     ax.set(xlabel="cos(v, v_opt,y)", ylabel="samples", title=title)
     idx = np.clip(np.searchsorted(edges, cos, side="right") - 1, 0, len(edges) - 2)
@@ -69,7 +77,7 @@ def asr_by_alignment(cos: np.ndarray, success: np.ndarray, edges: np.ndarray, ti
 def scaling_curves(values: np.ndarray, ece_feature: np.ndarray, ece_temperature: np.ndarray,
                    s_star: float, t_star: float, title: str) -> Figure:
     """ECE against the feature scale s and against 1/T, with the fitted s* and 1/T* marked."""
-    fig, ax = plt.subplots(figsize=(4.2, 3.0), constrained_layout=True)
+    fig, ax = _single(4.2, 3.0)
     ax.plot(values, 100 * ece_feature, label="feature scale s")
     ax.plot(values, 100 * ece_temperature, "--", label="1 / temperature")
     ax.axvline(s_star, color="C0", lw=0.8)
@@ -120,4 +128,24 @@ def representation_plane(W: torch.Tensor, b: torch.Tensor | None, v: torch.Tenso
                c=[colours(c % 10) for c in range(k)], linewidths=2.5, label="minimal-loss point")
     ax.set(xlim=(-span, span), ylim=(-span, span), title=title, xlabel="v1", ylabel="v2")
     ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def white_box_and_transfer(rates: dict[str, dict[str, list[float]]], attack: str) -> Figure:
+    """Per model, the attack success rate of its own white-box attack and of the hard model's
+    adversarial images transferred to it: each seed a dot, the mean a bar."""
+    fig, ax = _single(5.5, 3.2)
+    kinds = list(dict.fromkeys(kind for by_kind in rates.values() for kind in by_kind))
+    width = 0.8 / len(kinds)
+    for k, kind in enumerate(kinds):
+        for i, (model, by_kind) in enumerate(rates.items()):
+            values = by_kind.get(kind, [])
+            if not values:
+                continue
+            x = i + (k - (len(kinds) - 1) / 2) * width
+            ax.bar(x, np.mean(values), width=width, color=f"C{k}", alpha=0.6, label=kind if i == 0 else None)
+            ax.plot(np.full(len(values), x), values, "k.", ms=4)
+    ax.set_xticks(range(len(rates)), list(rates))
+    ax.set(ylabel="attack success rate", ylim=(0, 1), title=f"{attack}: white-box vs transferred from hard")
+    ax.legend(fontsize=8)
     return fig

@@ -195,18 +195,39 @@ class ClaimsReport:
             verdicts = [v for t in claim["tests"] for v in t["verdicts"]]
             deciding = [v for v in verdicts if v["outcome"] == claim["verdict"]] or verdicts
             first = deciding[0] if deciding else None
-            statistic = f"{first['statistic']} = {first['value']:.4g}" if first else ""
+            statistic = deciding_line(first) if first else ""
             if claim["settings"]:
                 statistic = claim["reason"]
-            tr.write_line(f"{claim['id']:<4} {claim['verdict'].upper():<13} {statistic[:90]}")
+            tr.write_line(f"{claim['id']:<4} {claim['verdict'].upper():<13} {statistic[:110]}")
         counts = ", ".join(f"{n} {o}" for o, n in document["counts"].items() if n)
         tr.write_line(f"claims: {counts}")
+        tr.write_line(regime_line(document["regime"]))
         if not document["complete"]:
             tr.write_line("partial report (interrupted, stopped early or a -k/-m selection): written beside "
                           "the last complete report, not over it")
         if self.fallback_reason:
             tr.write_line(f"error: {self.fallback_reason}", red=True)
         tr.write_line(f"report: {self.paths[1].resolve()}  (data: {self.paths[0]})")
+
+
+def deciding_line(verdict: dict) -> str:
+    """A criterion in one line: statistic, value, interval and, if undecided, why."""
+    line = f"{verdict['statistic']} = {verdict['value']:.4g} [{verdict['ci_low']:.4g}, {verdict['ci_high']:.4g}]"
+    undecided = verdict.get("undecided")
+    if undecided:
+        needed = undecided.get("seeds_needed")
+        line += f": {undecided['kind']}" + (f" (about {needed} seeds)" if needed else "")
+    return line
+
+
+def regime_line(checks: list[dict]) -> str:
+    """The regime checks in one line: all met on every seed, or which seeds miss which."""
+    if not checks:
+        return "regime: no precondition ran"
+    missed = [f"{c['statistic']} (seeds {', '.join(map(str, c['missed_by']))})" for c in checks if c["missed_by"]]
+    if not missed:
+        return f"regime: all {len(checks)} checks hold on every seed"
+    return f"regime: {len(missed)} of {len(checks)} checks missed by some seed: " + "; ".join(missed)
 
 
 def _short(report: pytest.TestReport) -> str:
@@ -223,10 +244,12 @@ def unit_of_replication(profile) -> str:
                 "training run; it does not cover seed-to-seed variation (use 3 or more seeds to compare models).")
     return (f"the training run: {len(profile.seeds)} seeds ({', '.join(map(str, profile.seeds))}) per role. "
             "Each criterion takes one estimate per seed and is decided on mean +- sqrt((t(S-1) s_b/sqrt(S))^2 + (z se)^2): "
-            "s_b the spread between seeds, se the runs' mean bootstrap standard error over test samples "
-            "(an upper bound, since the runs share the test images). Roles that no seed-level criterion "
-            "compares (the LS sweep beyond eps 0.1, the 2-D models) are trained for the first seed only, "
-            "and their criteria say \"single seed\".")
+            "s_b the spread between seeds; se the test-sample standard error of the mean, from one joint "
+            "bootstrap of the test images that every seed's models share (the same resample applied to all "
+            "runs at once), or the mean of the runs' errors where their resamples are not shared. Intervals "
+            "stay inside each statistic's range. Roles that no seed-level criterion compares (the LS sweep "
+            "beyond eps 0.1, the 2-D models) are trained for the first seed only, and their criteria say "
+            "\"single seed\".")
 
 
 def session_header(config: pytest.Config, profile, device: torch.device, datasets: list[str]) -> dict:
@@ -243,6 +266,8 @@ def session_header(config: pytest.Config, profile, device: torch.device, dataset
         "seeds": {"training": seeds, "replicates": list(profile.seeds), "bootstrap": SEED,
                   "hypothesis": "derandomized"},
         "settings": list(profile.settings),
+        "test_images": profile.test_images,
+        "margins": {name: {"bound": m.bound, "evidence": m.evidence} for name, m in profile.margins.items()},
         "unit_of_replication": unit_of_replication(profile),
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "torchvision": _version("torchvision"), "repcore": _version("repcore"),
