@@ -35,6 +35,46 @@ def diff(a: dict, b: dict) -> list[str]:
     return lines
 
 
+def verdict_table(documents: list[dict], labels: list[str]) -> list[str]:
+    """The claims' verdicts of several reports side by side (one column per report, ``labels`` its
+    heading), with whether all agree."""
+    verdicts = [{c["id"]: c["verdict"] for c in d["claims"]} for d in documents]
+    ids = list(dict.fromkeys(cid for v in verdicts for cid in v))
+    width = max(13, *map(len, labels))
+    lines = [f"{'claim':<6}" + "".join(f"{label:<{width + 2}}" for label in labels) + "same"]
+    for cid in ids:
+        row = [v.get(cid, "-") for v in verdicts]
+        lines.append(f"{cid:<6}" + "".join(f"{o:<{width + 2}}" for o in row) + ("yes" if len(set(row)) == 1 else "NO"))
+    agree = sum(len({v.get(cid, "-") for v in verdicts}) == 1 for cid in ids)
+    lines.append(f"the reports agree on {agree} of {len(ids)} claims")
+    return lines
+
+
+def comparison_widths(a: dict, b: dict) -> list[str]:
+    """Half-widths of the comparison criteria (a model against the hard baseline: statistics
+    labelled "vs hard", controls left out) in report A and in report B, their ratio, and the median."""
+    def widths(document: dict) -> dict[str, float]:
+        return {f"{c['id']} {v['statistic']}": (v["ci_high"] - v["ci_low"]) / 2 for c in document["claims"]
+                for t in c["tests"] for v in t["verdicts"]
+                if "vs hard" in v["statistic"] and v["ci_low"] is not None and v["ci_high"] is not None}
+
+    wa, wb = widths(a), widths(b)
+    shared = [name for name in wa if name in wb and wa[name] > 0]
+    lines = [f"{'criterion':<72}{'A':>10}{'B':>10}{'B / A':>8}"]
+    ratios = []
+    for name in shared:
+        ratios.append(wb[name] / wa[name])
+        lines.append(f"{name[:71]:<72}{wa[name]:>10.4f}{wb[name]:>10.4f}{ratios[-1]:>8.2f}")
+    if ratios:
+        lines.append(f"median ratio B / A over {len(ratios)} comparison criteria: {sorted(ratios)[len(ratios) // 2]:.2f}"
+                     if len(ratios) % 2 else
+                     f"median ratio B / A over {len(ratios)} comparison criteria: "
+                     f"{sum(sorted(ratios)[len(ratios) // 2 - 1:len(ratios) // 2 + 1]) / 2:.2f}")
+    else:
+        lines.append("no comparison criterion in both reports")
+    return lines
+
+
 def problems(document: dict) -> list[str]:
     """Why a run does not count as verdicts: supported negative controls, errored or incomplete claims."""
     found = []
