@@ -8,6 +8,9 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["MKL_NUM_THREADS"] = "1"
 
+import signal  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -17,6 +20,8 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from claims.zoo_views import MeasuredMargins  # noqa: E402
 from fixtures import options  # noqa: E402
 from fixtures.cache import default_cache_dir  # noqa: E402
+from fixtures.checkpoints import CheckpointError  # noqa: E402
+from fixtures.checkpoints import validate as validate_checkpoints  # noqa: E402
 from fixtures.data import DISPLAY_NAMES  # noqa: E402
 from fixtures.options import add_options  # noqa: E402
 from fixtures.profiles import Profile  # noqa: E402
@@ -25,6 +30,20 @@ from repcore.report.plugin import ClaimsReport, ReportDirError, check_report_dir
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
+
+
+def _end_with_controller(controller: int) -> None:
+    """An xdist worker's watch: once the controller is gone (killed with -9, say), the worker ends
+    too, as SIGTERM ends it, instead of computing on for no one."""
+    while os.getppid() == controller:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _interrupt(signum: int, frame) -> None:
+    """SIGTERM (a CI cancel, ``timeout``) stops a claims run as Ctrl-C does: the tests that finished
+    are reported, in the partial report beside the complete one."""
+    raise KeyboardInterrupt(f"signal {signum}")
 
 # Property tests are derandomized (same examples every run) and have no deadline (torch, L-BFGS).
 # Under CI, hypothesis loads its own "ci" profile; extend it rather than replace it.
@@ -56,21 +75,26 @@ def selected_profile(config: pytest.Config) -> Profile:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Validate the suite's options; on the controller, register the claims report writer."""
+    """Validate the suite's options; on the controller, register the claims report writer and take
+    SIGTERM as Ctrl-C; on an xdist worker, watch that the controller lives."""
     try:
         profile = selected_profile(config)
         device = resolve_device(config.getoption("--device"))
     except ValueError as err:
         raise pytest.UsageError(str(err)) from err
-    if not hasattr(config, "workerinput"):
-        if _runs_claims(config):
-            try:
-                check_report_dir(Path(config.getoption("--report-dir")))
-            except ReportDirError as err:
-                raise pytest.UsageError(str(err)) from err
-        datasets = sorted({DISPLAY_NAMES[spec.data.name] for spec in profile.models.values()})
-        config.pluginmanager.register(
-            ClaimsReport(config, session_header(config, profile, device, datasets)), "repcore-claims-report")
+    if hasattr(config, "workerinput"):
+        threading.Thread(target=_end_with_controller, args=(os.getppid(),), daemon=True).start()
+        return
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+    if _runs_claims(config):
+        try:
+            check_report_dir(Path(config.getoption("--report-dir")))
+        except ReportDirError as err:
+            raise pytest.UsageError(str(err)) from err
+    datasets = sorted({DISPLAY_NAMES[spec.data.name] for spec in profile.models.values()})
+    config.pluginmanager.register(
+        ClaimsReport(config, session_header(config, profile, device, datasets)), "repcore-claims-report")
 
 
 def _runs_claims(config: pytest.Config) -> bool:
@@ -81,15 +105,25 @@ def _runs_claims(config: pytest.Config) -> bool:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Before xdist workers start, train the profile's missing models with visible progress.
+    """Before xdist workers start, train the profile's missing models with visible progress, or
+    with ``--checkpoints`` load every checkpoint once (a bad one stops the run, one line, exit 4).
 
     Runs on the controller (or a run without xdist) only; workers then load from the cache. Each
     spec is still guarded by its lock, so a worker never trains what is being trained here.
     """
     config = session.config
-    if hasattr(config, "workerinput") or config.getoption("--no-prebuild") or not _runs_claims(config):
+    if hasattr(config, "workerinput") or not _runs_claims(config):
         return
     profile = selected_profile(config)
+    if profile.checkpoints is not None:
+        try:
+            validate_checkpoints(profile.checkpoints)
+        except CheckpointError as err:
+            pytest.exit(f"cannot run the claims on {profile.checkpoints.path}: {err}",
+                        returncode=pytest.ExitCode.USAGE_ERROR)
+        return
+    if config.getoption("--no-prebuild"):
+        return
     device = resolve_device(config.getoption("--device"))
     capture = config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled():

@@ -50,7 +50,7 @@ def test_rms_decreases_as_smoothing_grows(runs, check, figure):
     eps = np.array(sorted(sweep))
     for e in eps:
         check.evidence(zoo[sweep[e]].name, ls_eps=e, rms=feature_rms(zoo[sweep[e]].test.features))
-    shown = {name: zoo[name] for name in ["hard", *runs.profile.regularized.values()]}
+    shown = {name: zoo[name] for name in ["hard", *runs.profile.regularized.values()] if name in zoo}
     figure(rms_vs_cosine({n: (sample_rms(m.test.features).numpy(), predicted_alignment(m).numpy(),
                               confidence(m).numpy()) for n, m in shown.items()}),
            "Per-sample RMS of v against cos(v, v_opt,c_hat), coloured by confidence (test split, first seed).")

@@ -75,7 +75,8 @@ def test_soft_labels_improve_calibration(runs, regularizer, check, figure):
     for zoo in runs.zoos:
         _calibration_evidence(check, zoo, ["hard", role])
     if regularizer == next(iter(compared())):
-        shown = _calibration_evidence(check, runs.first, ["hard", *runs.profile.regularized.values()])
+        shown = _calibration_evidence(check, runs.first, ["hard", *(role for role in runs.profile.regularized.values()
+                                                                    if role in runs.first)])
         figure(reliability_diagrams(shown), "Reliability diagrams (15 equal-width bins, test split, first seed).")
     check.supported(runs.decide(LOWERS_ECE, lambda zoo: ece_change(zoo[role], zoo["hard"]),
                                 f"{role} vs hard", precondition=overconfident_baseline(runs)))

@@ -26,8 +26,10 @@ from pathlib import Path
 
 import platformdirs
 
+from fixtures.profiles import get_profile
 from repcore.files import atomic_write
 from repcore.report.compare import REGRESSION_POLICIES, diff, read_report, regressions
+from repcore.report.plugin import ReportDirError, check_report_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
             setattr(args, name, getattr(args, name).resolve())
     if args.dry_run:
         return _run([sys.executable, "-m", "fixtures", "plan", *_zoo_options(args)])
+    history = (args.history or _default_history(args.cache_dir)) / args.profile
+    try:
+        check_report_dir(history, "--history")
+    except ReportDirError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if args.prune_days is not None and _run([sys.executable, "-m", "fixtures", "prune", *_zoo_options(args),
                                              "--older-than", str(args.prune_days)]) != 0:
         return 2
@@ -98,18 +106,19 @@ def main(argv: list[str] | None = None) -> int:
     if _run([sys.executable, "-m", "fixtures", "build", *_zoo_options(args), *jobs]) != 0:
         print("error: the build failed; no claims were run", file=sys.stderr)
         return 2
-    history = (args.history or _default_history(args.cache_dir)) / args.profile
     latest = history / "latest.json"
-    previous = read_report(latest) if latest.is_file() else None
+    previous = previous_night(latest, args)
     shutil.rmtree(args.report_dir, ignore_errors=True)
     exit_code = _run([sys.executable, "-m", "pytest", *args.claims, "-n", "auto", "-p", "no:cacheprovider",
                       *_zoo_options(args), "--report-dir", str(args.report_dir),
                       *(["--previous-report", str(latest)] if previous else [])])
-    report = args.report_dir / "claims.json"
-    if exit_code > 1 or not report.is_file():
-        print(f"error: the claims run produced no complete report (pytest exit {exit_code})", file=sys.stderr)
+    selected = args.claims != ["claims"]  # a night of some claim modules: its report is partial by design
+    report = args.report_dir / ("claims.partial.json" if selected else "claims.json")
+    current = read_report(report) if exit_code <= 1 and report.is_file() else None
+    if current is None or current["interrupted"]:
+        print(f"error: the claims run produced no {'finished' if selected else 'complete'} report "
+              f"(pytest exit {exit_code})", file=sys.stderr)
         return 2
-    current = read_report(report)
     failing = regressions(previous, current, args.fail_on) if previous else []
     text = summary(args.profile, current, previous, failing)
     print(text)
@@ -118,10 +127,37 @@ def main(argv: list[str] | None = None) -> int:
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a") as step_summary:
             step_summary.write(text)
     stamp = datetime.datetime.fromisoformat(current["finished"]).strftime("%Y%m%dT%H%M%S")
-    blob = json.dumps(current, indent=2).encode()
+    blob = json.dumps({**current, "nightly_claims": args.claims}, indent=2).encode()
     atomic_write(history / f"{stamp}-{current['git_revision']}.json", blob)
     atomic_write(latest, blob)
     return 1 if failing else 0
+
+
+def previous_night(latest: Path, args: argparse.Namespace) -> dict | None:
+    """The last night's report to compare with, or None: when there is none, when it cannot be read
+    (it is set aside as ``latest.json.unreadable-<time>``, with a warning, so later nights start
+    afresh instead of failing too) or when it is of another profile, settings, seeds or claim
+    modules (a warning says so; it is not compared)."""
+    if not latest.is_file():
+        return None
+    try:
+        previous = read_report(latest)
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        aside = latest.with_name(f"{latest.name}.unreadable-{datetime.datetime.now():%Y%m%dT%H%M%S}")
+        latest.rename(aside)
+        print(f"warning: the last night's report {latest} cannot be read ({err}); set aside as {aside.name}, "
+              "tonight is compared with nothing", file=sys.stderr)
+        return None
+    expected = get_profile(args.profile, args.seeds, args.settings)
+    tonight = {"profile": expected.name, "settings": list(expected.settings), "seeds": list(expected.seeds),
+               "claims": args.claims}
+    before = {"profile": previous.get("profile"), "settings": previous.get("settings"),
+              "seeds": (previous.get("seeds") or {}).get("replicates"), "claims": previous.get("nightly_claims", ["claims"])}
+    if before != tonight:
+        print(f"warning: the last night's report {latest} is of {before}, tonight runs {tonight}: not compared",
+              file=sys.stderr)
+        return None
+    return previous
 
 
 def _default_history(cache_dir: Path | None) -> Path:

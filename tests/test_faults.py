@@ -333,3 +333,374 @@ def test_prune_removes_only_old_models_of_no_kept_profile_with_their_outcomes(ca
                               "--cache-dir", str(cache_dir)]) == 0
     assert "removed 4 files" in capsys.readouterr().out
     assert sorted(p.stem for p in cache_dir.glob("*.json")) == sorted([kept, "recent"])
+
+
+# The doors added since: checkpoint manifests, regularizer plugins, the nightly's history, report
+# selections (numbered as the hardening issue lists them) ------------------------------------------
+
+def _small_cnn(folder: Path, name: str, classes: int = 10, nan: bool = False) -> str:
+    from fixtures.models import build_model
+    state = build_model("small_cnn", classes, (0.5,) * 3, (0.25,) * 3).state_dict()
+    if nan:
+        state["head.weight"][0, 0] = float("nan")
+    torch.save(state, folder / name)
+    return name
+
+
+def _manifest(folder: Path, body: str, top: str = "") -> Path:
+    path = folder / "M.toml"
+    path.write_text(f'dataset = "embedded"\nn_train = 96\nn_val = 32\nn_test = 64\n{top}{body}')
+    return path
+
+
+def _entry(role: str, file: str, seed: int = 0, **extra) -> str:
+    lines = [f"[[models.{role}]]", f'file = "{file}"', 'arch = "small_cnn"', "num_classes = 10", f"seed = {seed}"]
+    return "\n".join([*lines, *(f"{k} = {json.dumps(v)}" for k, v in extra.items())]) + "\n"
+
+
+def _read_manifest(path: Path):
+    from fixtures.checkpoints import read_manifest
+    return read_manifest(path)
+
+
+def test_d1_only_the_toml_boolean_true_opts_in_to_unpickling(tmp_path):
+    from fixtures.checkpoints import CheckpointError, load_checkpoint
+    marker = tmp_path / "ran"
+    torch.save(_Planted(marker), tmp_path / "planted.pt")
+    body = '[[models.hard]]\nfile = "planted.pt"\nformat = "module"\nnum_classes = 10\n'
+    for value in ('"false"', '"true"', "1", "[true]"):
+        with pytest.raises(CheckpointError, match="trust_pickled_modules must be the TOML boolean"):
+            _read_manifest(_manifest(tmp_path, body, f"trust_pickled_modules = {value}\n"))
+    manifest = _read_manifest(_manifest(tmp_path, body, "trust_pickled_modules = false\n"))
+    with pytest.raises(CheckpointError, match="can run code"):
+        load_checkpoint(manifest.checkpoints[0], manifest.trust_pickled_modules)
+    assert not marker.exists()
+
+
+def test_d2_a_head_with_another_class_count_than_the_data_is_refused(tmp_path):
+    from fixtures.checkpoints import CheckpointError
+    _small_cnn(tmp_path, "five.pt", classes=5)
+    with pytest.raises(CheckpointError, match="num_classes = 5, but embedded has 10 classes"):
+        _read_manifest(_manifest(tmp_path, _entry("hard", "five.pt").replace("num_classes = 10", "num_classes = 5")))
+
+
+@pytest.mark.parametrize("role", ["hard", "hard_seed1", "ls_0.05", "bottleneck_bias", "imbalanced"])
+def test_d3_a_plugin_cannot_take_a_role_of_the_zoo(role):
+    from fixtures.regularizers import Regularizer, register
+    with pytest.raises(ValueError, match=f"role {role!r} is one of the zoo's own"):
+        register(Regularizer(f"plugin_{role}", role, f"Plugin {role}"))
+
+
+class _Config:
+    """What ``selection`` reads of a pytest config."""
+
+    def __init__(self, args=("claims",), **options):
+        self.args, self.rootpath = list(args), ROOT
+        self.options = {"keyword": "", "markexpr": "", "deselect": None, **options}
+
+    def getoption(self, name):
+        return self.options[name]
+
+
+def test_d4_any_selection_of_claim_tests_makes_a_partial_report():
+    from repcore.report.claims import CLAIMS
+    from repcore.report.plugin import selection
+    every = set(CLAIMS)
+    assert selection(_Config(), every) is None and selection(_Config(args=()), every) is None
+    assert selection(_Config(deselect=["claims/test_c4_feature_shrinkage.py::x"]), every).startswith("--deselect")
+    assert "the path" in selection(_Config(args=["claims/test_c4_feature_shrinkage.py"]), every)
+    assert "the path" in selection(_Config(args=["claims::x"]), every)
+    assert selection(_Config(), every - {"C9"}) == "no test of C9 collected"
+
+
+def test_d4_a_path_selection_leaves_the_complete_report_alone(tmp_path):
+    report_dir = tmp_path / "r"
+    report_dir.mkdir()
+    (report_dir / "claims.json").write_text("the last complete report")
+    run = subprocess.run([sys.executable, "-m", "pytest", "claims/test_t1_theorem1.py", "-q", "--no-prebuild",
+                          "-p", "no:cacheprovider", "--report-dir", str(report_dir), "--cache-dir", str(tmp_path / "c")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (report_dir / "claims.json").read_text() == "the last complete report"
+    partial = json.loads((report_dir / "claims.partial.json").read_text())
+    assert partial["partial"] and not partial["complete"] and "the path" in partial["selection"]
+
+
+def test_d5_a_manifest_role_the_claims_do_not_know_or_a_seed_without_its_baseline_is_refused(tmp_path):
+    from fixtures.profiles import from_checkpoints, get_profile
+    for name in ("hard.pt", "ls.pt"):
+        _small_cnn(tmp_path, name)
+    typo = _read_manifest(_manifest(tmp_path, _entry("hard", "hard.pt") + _entry("lss", "ls.pt")))
+    with pytest.raises(ValueError, match="models.lss is no role the claims know"):
+        from_checkpoints(typo, get_profile("smoke"))
+    unpaired = _read_manifest(_manifest(tmp_path, _entry("hard", "hard.pt") + _entry("ls", "ls.pt", seed=1)))
+    with pytest.raises(ValueError, match="seed\\(s\\) 1 have no \\[\\[models.hard\\]\\]"):
+        from_checkpoints(unpaired, get_profile("smoke"))
+
+
+def _checkpoint_run(tmp_path, manifest: Path, *extra):
+    return subprocess.run([sys.executable, "-m", "pytest", "claims", "-q", "-p", "no:cacheprovider",
+                           "--checkpoints", str(manifest), "--report-dir", str(tmp_path / "r"),
+                           "--cache-dir", str(tmp_path / "cache"), *extra],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_d5_a_run_in_which_no_criterion_ran_is_not_a_success(tmp_path):
+    for name in ("hard.pt", "ls.pt"):
+        _small_cnn(tmp_path, name)
+    run = _checkpoint_run(tmp_path, _manifest(tmp_path, _entry("hard", "hard.pt") + _entry("ls", "ls.pt")),
+                          "-k", "test_control_another_hard_seed_does_not_shrink")
+    assert run.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, run.stdout + run.stderr
+    assert "no criterion ran" in run.stdout
+
+
+def test_d6_the_nightly_compares_only_with_a_night_of_the_same_profile_settings_and_seeds(tmp_path, capsys):
+    import argparse
+
+    from repcore import nightly
+    latest = tmp_path / "latest.json"
+    args = argparse.Namespace(profile="smoke", seeds=None, settings=None, claims=["claims"])
+    report = {"profile": "cifar10-cpu", "finished": "t", "git_revision": "r", "counts": {}, "claims": [],
+              "settings": ["small_cnn-cifar10_jpeg"], "seeds": {"replicates": [0, 1, 2]}}
+    latest.write_text(json.dumps(report))
+    assert nightly.previous_night(latest, args) is None and "not compared" in capsys.readouterr().err
+    latest.write_text(json.dumps({**report, "profile": "smoke", "settings": ["small_cnn-embedded"],
+                                  "seeds": {"replicates": [0, 1, 2, 3, 4]}}))
+    assert nightly.previous_night(latest, args)["profile"] == "smoke"
+    args.claims = ["claims/test_c4_feature_shrinkage.py"]
+    assert nightly.previous_night(latest, args) is None and "not compared" in capsys.readouterr().err
+
+
+def test_d7_a_bad_checkpoint_stops_the_run_before_its_first_test_in_one_line(tmp_path):
+    _small_cnn(tmp_path, "hard.pt", nan=True)
+    _small_cnn(tmp_path, "ls.pt")
+    run = _checkpoint_run(tmp_path, _manifest(tmp_path, _entry("hard", "hard.pt") + _entry("ls", "ls.pt")))
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR, run.stdout + run.stderr
+    assert "hard.pt: has NaN or infinite weights" in run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr and "passed" not in run.stdout
+
+
+@pytest.mark.parametrize("file", ["nope.pt", ".", "/dev/zero", "loop.pt"])
+def test_d8_d9_a_checkpoint_file_must_be_a_regular_file(tmp_path, file):
+    from fixtures.checkpoints import CheckpointError
+    (tmp_path / "loop.pt").symlink_to(tmp_path / "loop.pt")
+    with pytest.raises(CheckpointError, match="does not exist|is not a regular file|cannot be resolved"):
+        _read_manifest(_manifest(tmp_path, _entry("hard", file)))
+
+
+def test_d8_d9_a_bad_file_in_a_manifest_is_one_line_before_any_test(tmp_path):
+    run = _checkpoint_run(tmp_path, _manifest(tmp_path, _entry("hard", "/dev/zero")))
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR, run.stdout + run.stderr
+    assert "/dev/zero is not a regular file" in run.stderr and "INTERNALERROR" not in run.stdout + run.stderr
+
+
+def test_d10_a_checkpoint_is_hashed_once_and_in_blocks(tmp_path, monkeypatch):
+    import hashlib
+    _small_cnn(tmp_path, "hard.pt")
+    (checkpoint,) = _read_manifest(_manifest(tmp_path, _entry("hard", "hard.pt"))).checkpoints
+    calls = []
+    digest = hashlib.file_digest
+    monkeypatch.setattr(hashlib, "file_digest", lambda f, name: calls.append(name) or digest(f, name))
+    assert checkpoint.sha256 == hashlib.sha256((tmp_path / "hard.pt").read_bytes()).hexdigest() == checkpoint.sha256
+    assert calls == ["sha256"]
+
+
+@pytest.mark.parametrize("top, message", [
+    ('dataset = "imaginary"\n', "dataset 'imaginary' is not one of"),
+    ("n_val = -5\n", "n_val must be a whole number of at least 1, got -5"),
+    ("n_test = 0\n", "n_test must be a whole number of at least 1, got 0"),
+    ('n_train = "many"\n', "n_train must be a whole number"),
+])
+def test_d11_the_manifests_data_fields_are_checked_when_it_is_read(tmp_path, top, message):
+    from fixtures.checkpoints import CheckpointError
+    _small_cnn(tmp_path, "hard.pt")
+    path = tmp_path / "M.toml"
+    fields = {"dataset": '"embedded"', "n_train": "96", "n_val": "32", "n_test": "64"}
+    key = top.split(" = ")[0]
+    path.write_text("".join(f"{k} = {v}\n" for k, v in fields.items() if k != key) + top + _entry("hard", "hard.pt"))
+    with pytest.raises(CheckpointError, match=message):
+        _read_manifest(path)
+
+
+def test_d12_a_plugin_that_raises_at_import_is_one_line_naming_it(tmp_path):
+    (tmp_path / "broken_plugin.py").write_text("raise RuntimeError('the plugin is broken')\n")
+    run = subprocess.run([sys.executable, "-m", "fixtures", "list", "--regularizer", "broken_plugin:REG"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": f"{ROOT}:{tmp_path}"})
+    line = _one_line_error(run.stderr)
+    assert run.returncode == 2 and "broken_plugin:REG" in line and "RuntimeError: the plugin is broken" in line
+    run = subprocess.run([sys.executable, "-m", "pytest", "claims", "--co", "-q", "--regularizer", "broken_plugin:REG"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": f"{ROOT}:{tmp_path}"})
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR and "INTERNALERROR" not in run.stdout + run.stderr
+    assert "the plugin is broken" in run.stderr
+
+
+def test_d13_a_plugin_loss_is_checked_when_registered_and_named_when_it_fails(tiny_spec):
+    from dataclasses import replace
+
+    from fixtures.regularizers import REGISTRY, Regularizer, register
+    from fixtures.training import RegularizerError, train_model
+    with pytest.raises(ValueError, match="loss must be callable"):
+        register(Regularizer("not_callable", "not_callable", "NotCallable", loss=42))
+
+    def raising(spec, k):
+        def loss(logits, y):
+            raise ArithmeticError("bad loss")
+        return loss
+
+    def vector(spec, k):
+        return torch.nn.CrossEntropyLoss(reduction="none")
+
+    data = load_dataset(tiny_spec.data, None)
+    try:
+        for name, loss, message in (("raising", raising, "its loss raised ArithmeticError: bad loss"),
+                                    ("vector", vector, r"its loss returned \(\d+,\), not one number")):
+            register(Regularizer(name, name, name.title(), loss=loss))
+            with pytest.raises(RegularizerError, match=f"my-model: regularizer '{name}': {message}"):
+                train_model(replace(tiny_spec, regularizer=name), data, torch.device("cpu"), label="my-model")
+    finally:
+        for name in ("raising", "vector"):
+            REGISTRY.pop(name, None)
+
+
+def test_d14_d15_an_unreadable_last_night_is_set_aside_and_the_night_runs_without_it(tmp_path, capsys):
+    import argparse
+
+    from repcore import nightly
+    args = argparse.Namespace(profile="smoke", seeds=None, settings=None, claims=["claims"])
+    for content in ("{not json", json.dumps({"profile": "smoke", "git_revision": "r", "counts": {}, "claims": []})):
+        latest = tmp_path / "latest.json"
+        latest.write_text(content)
+        assert nightly.previous_night(latest, args) is None
+        assert not latest.exists() and "set aside" in capsys.readouterr().err
+        for aside in tmp_path.glob("latest.json.unreadable-*"):
+            aside.unlink()
+
+
+def test_d16_an_unwritable_history_stops_the_night_before_the_build(tmp_path, capsys):
+    from repcore import nightly
+    blocker = tmp_path / "history"
+    blocker.write_text("a file")
+    assert nightly.main(["--profile", "smoke", "--history", str(blocker / "sub"),
+                         "--cache-dir", str(tmp_path / "cache")]) == 2
+    err = capsys.readouterr()
+    assert "--history" in err.err and "is not a folder this run can write" in err.err and "$ " not in err.out
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[" * 200000, "nested too deeply"),
+    (json.dumps({"profile": "p", "finished": "f", "git_revision": "g", "counts": {},
+                 "claims": [{"id": "C4", "verdict": "supported", "reason": "r",
+                             "tests": [{"nodeid": "t", "verdicts": []}]}]}), "lacks its verdicts or controls"),
+    (json.dumps({"profile": "p", "finished": "f", "git_revision": "g", "counts": {},
+                 "claims": [{"id": "C4", "verdict": "supported", "reason": "r",
+                             "tests": [{"nodeid": "t", "verdicts": [{"statistic": [], "outcome": "supported"}],
+                                        "controls": []}]}]}), "without a statistic"),
+    (json.dumps({"profile": "p", "finished": "f", "git_revision": "g", "counts": {},
+                 "claims": [{"id": "C4", "verdict": "supported", "reason": "r",
+                             "tests": [{"verdicts": [], "controls": [{"statistic": "s", "outcome": "supported"}]}]}]}),
+     "without a nodeid"),
+])
+def test_d17_a_malformed_report_is_one_line_for_diff_and_check(tmp_path, capsys, content, message):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    for command in (["check", str(bad)], ["diff", str(bad), str(bad)]):
+        assert report_cli.main(command) == 2
+        assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("report, message", [
+    ({"claims": [], "counts": {}}, "holds no claim"),
+    ({"claims": [], "counts": {}, "complete": False, "interrupted": True}, "a partial report"),
+])
+def test_d17_an_empty_or_partial_report_is_no_pass(tmp_path, capsys, report, message):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"profile": "p", "finished": "f", "git_revision": "g", **report}))
+    assert report_cli.main(["check", str(path)]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_d18_killing_the_pytest_controller_ends_its_workers(tmp_path):
+    started, token = tmp_path / "started", uuid.uuid4().hex
+    run = _claims_run(tmp_path, tmp_path / "r", "-n", "2",
+                      env={"PYTEST_PLUGINS": "tests.fault_plugins", "REPCORE_FAULT_HANG": "test_control_large_bias",
+                           "REPCORE_FAULT_STARTED": str(started), "REPCORE_FAULT_TOKEN": token})
+    assert _wait_for(started.exists, 240), run.communicate(timeout=60)
+    run.kill()
+    run.communicate(timeout=30)
+    assert _wait_for(lambda: not _processes_with(token), 15), "pytest-xdist workers outlived their controller"
+
+
+def test_d19_sigterm_stops_a_claims_run_as_ctrl_c_does(tmp_path):
+    report_dir, started = tmp_path / "r", tmp_path / "started"
+    run = _claims_run(tmp_path, report_dir, "-n", "2",
+                      env={"PYTEST_PLUGINS": "tests.fault_plugins", "REPCORE_FAULT_HANG": "test_control_large_bias",
+                           "REPCORE_FAULT_STARTED": str(started)})
+    assert _wait_for(started.exists, 240), run.communicate(timeout=60)
+    time.sleep(3)
+    run.terminate()
+    stdout, stderr = run.communicate(timeout=60)
+    assert run.returncode == pytest.ExitCode.INTERRUPTED, stdout + stderr
+    document = json.loads((report_dir / "claims.partial.json").read_text())
+    assert document["interrupted"] and not (report_dir / "claims.json").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MB tmpfs (root only; skipped where mounting is not allowed)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_d20_a_full_disk_during_a_build_is_one_line_naming_the_file_and_leaves_nothing_half_written(small_disk):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REPCORE_PLUGINS": "tests.tiny_profile"}
+    run = subprocess.run([sys.executable, "-m", "fixtures", "build", "--profile", "tiny", "--device", "cpu",
+                          "--jobs", "2", "--cache-dir", str(small_disk)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600, env=env)
+    line = run.stderr.strip().splitlines()[-1]
+    assert run.returncode == 2 and line.startswith("error: ") and "Traceback" not in run.stderr, run.stderr
+    assert f"cannot write {small_disk}" in line and "No space left" in line
+    assert not list(small_disk.rglob(".*.tmp"))
+    for meta in small_disk.glob("*.json"):
+        read_artifact(small_disk, meta.stem)
+    run = subprocess.run([sys.executable, "-m", "pytest", "claims", "--profile", "tiny", "-q", "-p", "no:cacheprovider",
+                          "-k", "test_c5", "--cache-dir", str(small_disk), "--report-dir", str(small_disk.parent / "r")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR and "INTERNALERROR" not in run.stdout + run.stderr
+    assert f"cannot write {small_disk}" in run.stdout + run.stderr
+
+
+def test_d20_a_full_disk_for_the_report_writes_nothing_there_and_names_where_it_went(small_disk, tmp_path):
+    (small_disk / "filler").write_bytes(b"x" * (1024 * 1024 - 8 * 1024))
+    run = _claims_run(tmp_path, small_disk / "r")
+    stdout, stderr = run.communicate(timeout=300)
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR, stdout + stderr
+    assert "could not write the report" in stderr
+    assert not list((small_disk / "r").glob("claims*.json")) and not list(small_disk.rglob(".*.tmp"))
+
+
+def test_d21_files_get_the_permissions_the_umask_gives(tmp_path):
+    from repcore.files import atomic_write, replace_folder
+    previous = os.umask(0o027)
+    try:
+        atomic_write(tmp_path / "a", b"x")
+        replace_folder(tmp_path / "f", {"p.png": b"x"})
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "a").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "f").stat().st_mode & 0o777 == 0o750
+    atomic_write(tmp_path / "b", b"x")
+    assert (tmp_path / "b").stat().st_mode & 0o777 == 0o666 & ~previous
+
+
+def test_d22_an_attack_outcome_belongs_to_the_attack_codes_version(monkeypatch):
+    from fixtures import evaluations
+    config = AttackConfig("FGSM", "fgsm", 1 / 255)
+    key = outcome_key("a" * 64, config, 100)
+    monkeypatch.setattr(evaluations, "ATTACK_CODE_VERSION", evaluations.ATTACK_CODE_VERSION + 1)
+    assert outcome_key("a" * 64, config, 100) != key

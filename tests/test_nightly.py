@@ -36,10 +36,10 @@ def test_two_nights_the_second_trains_nothing_and_reports_no_verdict_changes(tmp
     assert "no verdict changes" in second.stdout
     history = tmp_path / "history" / "tiny"
     assert len(list(history.glob("*.json"))) == 3  # latest.json and one dated copy per night
-    document = json.loads((tmp_path / "reports" / "claims.json").read_text())
+    document = json.loads((tmp_path / "reports" / "claims.partial.json").read_text())
     (c4,) = document["claims"]
     assert c4["previous_verdict"] == c4["verdict"] and document["previous_report"]["git_revision"]
-    assert "previous run" in (tmp_path / "reports" / "claims.html").read_text()
+    assert "previous run" in (tmp_path / "reports" / "claims.partial.html").read_text()
     assert (tmp_path / "step_summary.md").read_text().count("## repcore nightly: tiny") == 2
     assert (tmp_path / "reports" / "changes.md").read_text().endswith("no verdict changes\n")
 

@@ -56,7 +56,7 @@ def comparison_widths(a: dict, b: dict) -> list[str]:
     def widths(document: dict) -> dict[str, float]:
         return {f"{c['id']} {v['statistic']}": (v["ci_high"] - v["ci_low"]) / 2 for c in document["claims"]
                 for t in c["tests"] for v in t["verdicts"]
-                if "vs hard" in v["statistic"] and v["ci_low"] is not None and v["ci_high"] is not None}
+                if "vs hard" in v["statistic"] and all(isinstance(v.get(k), (int, float)) for k in ("ci_low", "ci_high"))}
 
     wa, wb = widths(a), widths(b)
     shared = [name for name in wa if name in wb and wa[name] > 0]
@@ -76,8 +76,13 @@ def comparison_widths(a: dict, b: dict) -> list[str]:
 
 
 def problems(document: dict) -> list[str]:
-    """Why a run does not count as verdicts: supported negative controls, errored or incomplete claims."""
+    """Why a run does not count as verdicts: no claim, a partial report, supported negative
+    controls, errored or incomplete claims."""
     found = []
+    if not document["claims"]:
+        found.append("the report holds no claim: nothing was decided")
+    if document.get("complete") is False or document.get("interrupted") or document.get("partial"):
+        found.append("a partial report (interrupted, stopped early or a selection): not every claim's tests ran")
     for claim in document["claims"]:
         for test in claim["tests"]:
             for control in test["controls"]:
@@ -89,27 +94,42 @@ def problems(document: dict) -> list[str]:
     return found
 
 
+HEADER = ("profile", "finished", "git_revision")  # what the readers (diff, check, the nightly) read of it
+ROW = ("statistic", "outcome")
+
+
 def _shape_error(document) -> str | None:
-    """What keeps ``document`` from being a claims report ``diff`` and ``check`` can read, if anything."""
+    """What keeps ``document`` from being a claims report the readers (``diff``, ``check``,
+    ``--previous-report``, the nightly) can read, if anything: one check they share."""
     if not isinstance(document, dict) or not isinstance(document.get("claims"), list):
         return "no list of claims"
     if not isinstance(document.get("counts"), dict):
         return "no counts"
+    missing = [key for key in HEADER if not isinstance(document.get(key), str)]
+    if missing:
+        return f"no {', '.join(missing)} in its header"
     for claim in document["claims"]:
         if not isinstance(claim, dict) or not all(isinstance(claim.get(k), str) for k in ("id", "verdict", "reason")):
             return "a claim without id, verdict and reason"
         if not isinstance(claim.get("tests"), list):
             return f"claim {claim['id']} has no list of tests"
         for test in claim["tests"]:
-            rows = [*test.get("verdicts", ()), *test.get("controls", ())] if isinstance(test, dict) else None
-            if rows is None or not all(isinstance(r, dict) and "statistic" in r and "outcome" in r for r in rows):
-                return f"claim {claim['id']} has a test without verdicts and controls (statistic, outcome)"
+            if not isinstance(test, dict) or not isinstance(test.get("nodeid"), str):
+                return f"claim {claim['id']} has a test without a nodeid"
+            lists = [test.get("verdicts"), test.get("controls")]
+            if not all(isinstance(rows, list) for rows in lists):
+                return f"claim {claim['id']}: test {test['nodeid']} lacks its verdicts or controls"
+            if not all(isinstance(row, dict) and all(isinstance(row.get(k), str) for k in ROW) for rows in lists for row in rows):
+                return f"claim {claim['id']}: test {test['nodeid']} has a verdict without a statistic and an outcome"
     return None
 
 
 def read_report(path: Path) -> dict:
     """The claims report at ``path``; ``ValueError`` (or ``OSError``) saying why it is not one."""
-    document = json.loads(path.read_text())
+    try:
+        document = json.loads(path.read_text())
+    except RecursionError:
+        raise ValueError("not a claims report (nested too deeply to read)") from None
     problem = _shape_error(document)
     if problem:
         raise ValueError(f"not a claims report ({problem})")

@@ -4,7 +4,8 @@ bytes) through ``user_properties``; this plugin alone writes ``claims.json``, ``
 the figures.
 
 A finished report is never lost: files are written atomically; a run that is not complete
-(interrupted, stopped early, ``-k``/``-m``) writes ``claims.partial.json``/``.html`` and its figures
+(interrupted, stopped early, any selection: ``-k``, ``-m``, ``--deselect``, a path inside
+``claims/``) writes ``claims.partial.json``/``.html`` and its figures
 (``figures.partial/``) beside the last complete report instead of over it; the figures folder is
 replaced whole, so it holds one run's figures and nothing older; a report folder that cannot be
 written is refused before any test runs, and if writing still fails at the end the report goes to
@@ -25,7 +26,7 @@ import pytest
 import torch
 
 from repcore.report import protocol
-from repcore.report.claims import claim_of
+from repcore.report.claims import CLAIMS, claim_of
 from repcore.report.compare import read_report
 from repcore.files import atomic_write, replace_folder
 from repcore.report.document import build_document, write_document
@@ -54,15 +55,16 @@ class ReportDirError(OSError):
     """The report folder cannot be written."""
 
 
-def check_report_dir(report_dir: Path) -> None:
-    """Create ``report_dir`` and write a probe file there, or raise ``ReportDirError`` saying why."""
+def check_report_dir(report_dir: Path, option: str = "--report-dir") -> None:
+    """Create ``report_dir`` and write a probe file there, or raise ``ReportDirError`` saying why
+    (``option`` names the option that chose the folder)."""
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=report_dir, prefix=".write-probe-"):
             pass
     except OSError as err:
-        raise ReportDirError(f"--report-dir {report_dir} is not a folder this run can write "
-                             f"({err.strerror or err}); pass --report-dir with a writable folder") from err
+        raise ReportDirError(f"{option} {report_dir} is not a folder this run can write "
+                             f"({err.strerror or err}); pass {option} with a writable folder") from err
 
 
 def previous_report(path: Path | None) -> dict | None:
@@ -73,6 +75,22 @@ def previous_report(path: Path | None) -> dict | None:
         return {**read_report(Path(path)), "path": str(path)}
     except (OSError, ValueError) as err:
         raise pytest.UsageError(f"--previous-report {path} is not a readable claims report ({err})") from err
+
+
+def selection(config: pytest.Config, collected_claims: set[str]) -> str | None:
+    """Why this run selected only some claim tests (so its report is partial), or None: a ``-k``,
+    ``-m`` or ``--deselect``, a path inside ``claims/`` (a module or a test), or a registered claim
+    of which no test was collected."""
+    for flag, option in (("-k", "keyword"), ("-m", "markexpr"), ("--deselect", "deselect")):
+        if config.getoption(option):
+            return f"{flag} {config.getoption(option)}"
+    claims_dir = Path(config.rootpath, "claims").resolve()
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        if "::" in arg or path != claims_dir and claims_dir in path.parents:
+            return f"the path {arg}"
+    missing = [claim for claim in CLAIMS if claim not in collected_claims]
+    return f"no test of {', '.join(missing)} collected" if missing else None
 
 
 def figures_folder(complete: bool) -> str:
@@ -96,7 +114,7 @@ class ClaimsReport:
         self.start = time.time()
         self.paths: tuple[Path, Path] | None = None
         self.document: dict | None = None
-        self.fallback_reason = ""
+        self.errors: list[str] = []  # shown at the end of the terminal summary
         self.previous = previous_report(config.getoption("--previous-report"))
 
     def _collect(self, nodeids) -> None:
@@ -141,26 +159,30 @@ class ClaimsReport:
             test["message"] = _short(report)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not self.tests and not self.collected:
+        if not self.tests and not self.collected or self.config.getoption("collectonly"):
             return
         stopped = bool(session.shouldstop or session.shouldfail)
+        selected = selection(self.config, set(self.collected))
         header = {**self.header,
                   "duration_s": round(time.time() - self.start, 1),
                   "exit_status": int(exitstatus),
                   "interrupted": int(exitstatus) == int(pytest.ExitCode.INTERRUPTED) or stopped,
-                  "partial": bool(self.config.getoption("keyword") or self.config.getoption("markexpr")),
+                  "partial": selected is not None, "selection": selected,
                   "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
         document = self.document = build_document(list(self.tests.values()), header,
                                                   {claim: len(ids) for claim, ids in self.collected.items()},
                                                   self.previous)
+        if not any(t["verdicts"] or t["controls"] for t in self.tests.values()) and exitstatus == 0:
+            self.errors.append("no criterion ran (every test was skipped): a run without verdicts is not a success")
+            session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
         report_dir = Path(self.config.getoption("--report-dir"))
         try:
             self.paths = self._write(document, report_dir, self.pngs)
         except OSError as err:
             fallback = Path(tempfile.mkdtemp(prefix="repcore-report-"))
             self.paths = self._write(document, fallback, self.pngs)
-            self.fallback_reason = f"could not write the report to {report_dir} ({err}); it is in {fallback}"
-            print(f"error: {self.fallback_reason}", file=sys.stderr)
+            self.errors.append(f"could not write the report to {report_dir} ({err}); it is in {fallback}")
+            print(f"error: {self.errors[-1]}", file=sys.stderr)
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def _keep_png(self, figure: dict) -> dict:
@@ -203,10 +225,10 @@ class ClaimsReport:
         tr.write_line(f"claims: {counts}")
         tr.write_line(regime_line(document["regime"]))
         if not document["complete"]:
-            tr.write_line("partial report (interrupted, stopped early or a -k/-m selection): written beside "
-                          "the last complete report, not over it")
-        if self.fallback_reason:
-            tr.write_line(f"error: {self.fallback_reason}", red=True)
+            why = document.get("selection") or "interrupted or stopped early"
+            tr.write_line(f"partial report ({why}): written beside the last complete report, not over it")
+        for error in self.errors:
+            tr.write_line(f"error: {error}", red=True)
         tr.write_line(f"report: {self.paths[1].resolve()}  (data: {self.paths[0]})")
 
 
