@@ -269,8 +269,8 @@ def test_build_on_cuda_without_a_gpu_is_one_line(tmp_path, capsys):
 @pytest.mark.parametrize("content, words", [
     (bytes(range(256)), "codec can't decode"),
     (b'{"claims": [1, 2], "counts": {}}', "a claim without id"),
-    (b'{"claims": [{"id": "C1", "verdict": "x", "reason": "r", "tests": [{"verdicts": [3]}]}], "counts": {}}',
-     "a test without verdicts"),
+    (b'{"claims": [{"id": "C1", "verdict": "x", "reason": "r", "tests": [{"nodeid": "t", "verdicts": [3]}]}], '
+     b'"counts": {}}', "lacks its verdicts or controls"),
 ], ids=["binary", "claims not objects", "verdicts not objects"])
 def test_report_cli_answers_a_file_that_is_no_claims_report_in_one_line(tmp_path, capsys, content, words):
     path = tmp_path / "claims.json"

@@ -105,9 +105,6 @@ def _shape_error(document) -> str | None:
         return "no list of claims"
     if not isinstance(document.get("counts"), dict):
         return "no counts"
-    missing = [key for key in HEADER if not isinstance(document.get(key), str)]
-    if missing:
-        return f"no {', '.join(missing)} in its header"
     for claim in document["claims"]:
         if not isinstance(claim, dict) or not all(isinstance(claim.get(k), str) for k in ("id", "verdict", "reason")):
             return "a claim without id, verdict and reason"
@@ -121,7 +118,8 @@ def _shape_error(document) -> str | None:
                 return f"claim {claim['id']}: test {test['nodeid']} lacks its verdicts or controls"
             if not all(isinstance(row, dict) and all(isinstance(row.get(k), str) for k in ROW) for rows in lists for row in rows):
                 return f"claim {claim['id']}: test {test['nodeid']} has a verdict without a statistic and an outcome"
-    return None
+    missing = [key for key in HEADER if not isinstance(document.get(key), str)]
+    return f"no {', '.join(missing)} in its header" if missing else None
 
 
 def read_report(path: Path) -> dict:
