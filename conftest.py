@@ -10,7 +10,6 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 import signal  # noqa: E402
 import threading  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -25,19 +24,12 @@ from fixtures.checkpoints import validate as validate_checkpoints  # noqa: E402
 from fixtures.data import DISPLAY_NAMES  # noqa: E402
 from fixtures.options import add_options  # noqa: E402
 from fixtures.profiles import Profile  # noqa: E402
-from fixtures.zoo import BUILD_ERRORS, SettingRuns, Zoo, build_zoo, default_jobs, resolve_device  # noqa: E402
+from fixtures.zoo import (BUILD_ERRORS, SettingRuns, Zoo, build_zoo, default_jobs, exit_with_parent,  # noqa: E402
+                          resolve_device)
 from repcore.report.plugin import ClaimsReport, ReportDirError, check_report_dir, session_header  # noqa: E402
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
-
-
-def _end_with_controller(controller: int) -> None:
-    """An xdist worker's watch: once the controller is gone (killed with -9, say), the worker ends
-    too, as SIGTERM ends it, instead of computing on for no one."""
-    while os.getppid() == controller:
-        time.sleep(0.5)
-    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _interrupt(signum: int, frame) -> None:
@@ -83,7 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValueError as err:
         raise pytest.UsageError(str(err)) from err
     if hasattr(config, "workerinput"):
-        threading.Thread(target=_end_with_controller, args=(os.getppid(),), daemon=True).start()
+        threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
         return
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)

@@ -94,10 +94,11 @@ def figure(request, record_property, profile):
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem):
     """A test that asks for a role the zoo does not hold (a checkpoint manifest with some roles
-    only) is skipped, saying which."""
+    only) is skipped, saying which; the report collects the roles the skipped tests need."""
     try:
         return (yield)
     except MissingRole as err:
+        pyfuncitem.user_properties.append((protocol.NEEDS, list(err.roles)))
         pytest.skip(f"not in this run: {err}")
 
 

@@ -13,11 +13,11 @@ recipe retrained with the next seed, against the hard model.
 import numpy as np
 import pytest
 
-from claims.zoo_views import confidence, predicted_alignment
+from claims.zoo_views import confidence, predicted_alignment, shows_figures
 from fixtures.regularizers import compared
 from repcore.criteria import CORRELATION, RELATIVE_CHANGE, Criterion
 from repcore.geometry import feature_rms, mean_square, sample_rms
-from repcore.report.figures import rms_vs_cosine
+from repcore.report.figures import feature_histograms, rms_vs_cosine
 from repcore.stats import Estimate, bootstrap, comparison, relative_change, spearman, weighted_mean
 
 SHRINKS = Criterion("C4", "RMS(reg) / RMS(hard) - 1", float("nan"), "below", value_range=RELATIVE_CHANGE,
@@ -37,23 +37,27 @@ def shrinkage(model, base) -> Estimate:
 
 
 @pytest.mark.parametrize("regularizer", list(compared()))
-def test_soft_labels_shrink_features(runs, regularizer, check):
+def test_soft_labels_shrink_features(runs, regularizer, check, figure):
     role = runs.profile.regularized[regularizer]
     for zoo in runs.zoos:
         for m in (zoo[role], zoo["hard"]):
             check.evidence(m.name, rms=feature_rms(m.test.features))
+    if shows_figures(runs, regularizer):
+        shown = {name: runs.first[name] for name in ["hard", *runs.profile.regularized.values()] if name in runs.first}
+        figure(feature_histograms({n: (sample_rms(m.test.features).numpy(), predicted_alignment(m).numpy())
+                                   for n, m in shown.items()}),
+               "Per-sample RMS of v and cos(v, v_opt,c_hat), hard against each regularizer (test split, first seed).")
+        figure(rms_vs_cosine({n: (sample_rms(m.test.features).numpy(), predicted_alignment(m).numpy(),
+                                  confidence(m).numpy()) for n, m in shown.items()}),
+               "Per-sample RMS of v against cos(v, v_opt,c_hat), coloured by confidence (test split, first seed).")
     check.supported(runs.decide(SHRINKS, lambda zoo: shrinkage(zoo[role], zoo["hard"]), f"{role} vs hard"))
 
 
-def test_rms_decreases_as_smoothing_grows(runs, check, figure):
+def test_rms_decreases_as_smoothing_grows(runs, check):
     zoo, sweep = runs.first, runs.profile.ls_sweep
     eps = np.array(sorted(sweep))
     for e in eps:
         check.evidence(zoo[sweep[e]].name, ls_eps=e, rms=feature_rms(zoo[sweep[e]].test.features))
-    shown = {name: zoo[name] for name in ["hard", *runs.profile.regularized.values()] if name in zoo}
-    figure(rms_vs_cosine({n: (sample_rms(m.test.features).numpy(), predicted_alignment(m).numpy(),
-                              confidence(m).numpy()) for n, m in shown.items()}),
-           "Per-sample RMS of v against cos(v, v_opt,c_hat), coloured by confidence (test split, first seed).")
 
     def rho(w, *ms):
         sizes = np.stack([rms(w, m) for m in ms], axis=-1)

@@ -13,7 +13,7 @@ import torch
 from fixtures.cache import load_or_build
 from fixtures.evaluations import attack_outcome
 from repcore import regime
-from repcore.calibration import confidence_and_correct, expected_calibration_error, fit_temperature
+from repcore.calibration import FitAtBoundError, confidence_and_correct, expected_calibration_error, fit_temperature
 from repcore.criteria import NON_NEGATIVE, Criterion, Verdict
 from repcore.features import head_parameters
 from repcore.geometry import alignment, class_centers_min_loss, mean_square
@@ -25,10 +25,17 @@ REFERENCE_EPS = 0.1  # eps0 of the reference target for the minimal-loss class c
 OVERCONFIDENT = Criterion("precondition", "signed gap mean(conf) - accuracy of the hard model",
                           regime.SIGNED_GAP, "above", value_range=(-1.0, 1.0))
 COOLED_BY_TEMPERATURE = Criterion("precondition", "T* of the hard model (validation split)",
-                                  regime.TEMPERATURE, "above", value_range=NON_NEGATIVE)
+                                  regime.TEMPERATURE, "above", value_range=NON_NEGATIVE, held_out=True)
 MEASURABLE_ASR = Criterion("precondition", f"distance of the hard model's ASR from the edges of {regime.WEAK_ASR}",
                            0.0, "above", value_range=(-regime.WEAK_ASR[0], (regime.WEAK_ASR[1] - regime.WEAK_ASR[0]) / 2))
 SMALL_BIAS = Criterion("precondition", "mean|b| / mean|W v|", regime.BIAS_RATIO, "below", value_range=NON_NEGATIVE)
+
+
+def shows_figures(runs, regularizer: str) -> bool:
+    """Whether the test of ``regularizer`` draws the figures that show every model: the first
+    compared regularizer the first run holds (so a manifest without ``ls`` still gets them)."""
+    present = [r for r, role in runs.profile.regularized.items() if role in runs.first]
+    return bool(present) and regularizer == present[0]
 
 
 def confidence(zoo_model) -> torch.Tensor:
@@ -120,38 +127,50 @@ def small_bias(runs, role: str) -> Verdict:
     return runs.once(("small bias", role), lambda: runs.decide(SMALL_BIAS, ratio, role, roles=(role,)))
 
 
-def spread_of_pair(model, base) -> dict[str, float]:
-    """The statistics of ``repcore.spread.RULES`` for two hard-label models of different seeds:
-    RMS change, mean-cos difference, T* relative change, difference of ECE after T*."""
-    def temperature_scaled_ece(m) -> float:
-        T = fit_temperature(m.val.logits, m.val.labels)
-        return expected_calibration_error(*confidence_and_correct(m.test.logits.double() / T, m.test.labels))
+def _temperature_scaled_ece(m) -> float:
+    T = fit_temperature(m.val.logits, m.val.labels)
+    return expected_calibration_error(*confidence_and_correct(m.test.logits.double() / T, m.test.labels))
 
-    rms = [float(mean_square(m.test.features).mean().sqrt()) for m in (model, base)]
-    return {"rms_change": rms[0] / rms[1] - 1,
-            "cos_gain": float(predicted_alignment(model).mean() - predicted_alignment(base).mean()),
-            "temperature_tolerance": fit_temperature(model.val.logits, model.val.labels)
-            / fit_temperature(base.val.logits, base.val.labels) - 1,
-            "ece_tolerance": temperature_scaled_ece(model) - temperature_scaled_ece(base)}
+
+def _rms(m) -> float:
+    return float(mean_square(m.test.features).mean().sqrt())
+
+
+SPREAD_STATISTICS = {  # repcore.spread.RULES' statistics of two hard-label models (model, base) of different seeds
+    "rms_change": lambda model, base: _rms(model) / _rms(base) - 1,
+    "cos_gain": lambda model, base: float(predicted_alignment(model).mean() - predicted_alignment(base).mean()),
+    "temperature_tolerance": lambda model, base: fit_temperature(model.val.logits, model.val.labels)
+    / fit_temperature(base.val.logits, base.val.labels) - 1,
+    "ece_tolerance": lambda model, base: _temperature_scaled_ece(model) - _temperature_scaled_ece(base),
+}
+
+
+def spread_of_pair(model, base) -> dict[str, float]:
+    """Every statistic of ``repcore.spread.RULES`` for two hard-label models of different seeds:
+    RMS change, mean-cos difference, T* relative change, difference of ECE after T*."""
+    return {name: statistic(model, base) for name, statistic in SPREAD_STATISTICS.items()}
 
 
 class MeasuredMargins(Mapping):
     """Margins measured on the models under test (external checkpoints): the pairs of hard-label
-    models of consecutive seeds of the run, each margin computed when first read."""
+    models of consecutive seeds of the run, each margin computed when first read, from its own
+    statistic only (a temperature fit without a finite optimum leaves the T*-based margins
+    undefined, saying why, and the RMS and cos margins measured)."""
 
     def __init__(self, zoos):
-        self._zoos, self._pairs, self._margins = [z for z in zoos if "hard" in z], None, {}
-
-    def _pair_values(self) -> list[dict[str, float]]:
-        if self._pairs is None:
-            self._pairs = [spread_of_pair(b["hard"], a["hard"]) for a, b in zip(self._zoos, self._zoos[1:])]
-        return self._pairs
+        self._zoos, self._margins = [z for z in zoos if "hard" in z], {}
 
     def __getitem__(self, name: str) -> Margin:
         if name not in self._margins:
             seeds = ", ".join(str(z.replicate.seed) for z in self._zoos)
-            self._margins[name] = margin_from_pairs(name, [p[name] for p in self._pair_values()],
-                                                    f"the hard-label models under test (seeds {seeds})")
+            source = f"the hard-label models under test (seeds {seeds})"
+            pairs = list(zip(self._zoos, self._zoos[1:]))
+            try:
+                values = [SPREAD_STATISTICS[name](b["hard"], a["hard"]) for a, b in pairs]
+            except FitAtBoundError as err:
+                self._margins[name] = Margin(float("nan"), f"{RULES[name].statistic} cannot be measured on {source}: {err}")
+            else:
+                self._margins[name] = margin_from_pairs(name, values, source)
         return self._margins[name]
 
     def __iter__(self) -> Iterator[str]:

@@ -13,16 +13,22 @@ import numpy as np
 from repcore.stats import TieGroups, cumulative, spearman
 
 
+def _sorted_bins(rows: np.ndarray, bins: int) -> np.ndarray:
+    """The bin of each position of weights ``rows`` (B, n, in ascending cos, 0 where not kept): the
+    bin floor(bins * position / N) of a sample's last copy, N the row's total (positions before the
+    first kept sample, which weigh nothing, in bin 0)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        position = np.nan_to_num((cumulative(rows) - 1) / rows.sum(1, keepdims=True))
+    return np.clip((bins * position).astype(int), 0, bins - 1)
+
+
 def binned_success(w: np.ndarray, cos: np.ndarray, fooled: np.ndarray, kept: np.ndarray,
                    bins: int) -> tuple[np.ndarray, np.ndarray]:
     """(attack success rate, weight) per bin, one row per row of w (weights of shape (n,) or (B, n)
     over all attacked samples; ``kept`` 1 for the clean-correct ones)."""
     order = TieGroups.of(cos).order
     rows = np.atleast_2d(w)[:, order] * kept[order]
-    total = rows.sum(1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        position = np.nan_to_num((cumulative(rows) - 1) / total)
-    which = np.minimum((bins * position).astype(int), bins - 1) + bins * np.arange(len(rows))[:, None]
+    which = _sorted_bins(rows, bins) + bins * np.arange(len(rows))[:, None]
     counts = np.bincount(which.ravel(), weights=rows.ravel(), minlength=bins * len(rows)).reshape(-1, bins)
     hits = np.bincount(which.ravel(), weights=(rows * fooled[order]).ravel(),
                        minlength=bins * len(rows)).reshape(-1, bins)
@@ -33,10 +39,9 @@ def binned_success(w: np.ndarray, cos: np.ndarray, fooled: np.ndarray, kept: np.
 
 def sample_bins(cos: np.ndarray, kept: np.ndarray, bins: int) -> np.ndarray:
     """The bin of each sample of the sample itself (every weight 1), -1 where not clean-correct."""
-    order = np.argsort(cos, kind="stable")
-    position = np.cumsum(kept[order]) - 1
+    order = TieGroups.of(cos).order
     which = np.empty(len(cos), dtype=int)
-    which[order] = np.minimum((bins * position / kept.sum()).astype(int), bins - 1)
+    which[order] = _sorted_bins(kept[order][None].astype(float), bins)[0]
     return np.where(kept == 1, which, -1)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from repcore.features import linear_logits
+from repcore.stats import counts_of
 
 N_BINS = 15
 LOG_SEARCH_BOUND = 5.0  # T and s are searched in [e^-5, e^5]
@@ -185,6 +186,23 @@ def _single_fit(fits: np.ndarray, name: str) -> float:
                               f"{LOG_SEARCH_BOUND:g}: no finite optimum in [e^-{LOG_SEARCH_BOUND:g}, "
                               f"e^{LOG_SEARCH_BOUND:g}]")
     return float(fits[0])
+
+
+def refit_logit_scales(a: torch.Tensor, c: torch.Tensor | float, labels: torch.Tensor, whole: float,
+                       idx: np.ndarray) -> np.ndarray:
+    """``fit_logit_scales`` on each row of resample indices ``idx`` (R x n) of the n samples of a
+    (n x K) and labels, each started one weighted Newton step from the whole sample's fit ``whole``
+    (``resampled_starts``) and stopped at ``RESAMPLE_TOLERANCE``."""
+    rows = torch.as_tensor(np.array(idx)).reshape(-1, np.shape(idx)[-1])
+    start = resampled_starts(a, c, labels, whole, counts_of(rows.numpy(), len(labels)))
+    return fit_logit_scales(a[rows], c, labels[rows], start, RESAMPLE_TOLERANCE)
+
+
+def refit_temperatures(logits: torch.Tensor, labels: torch.Tensor, whole: float, idx: np.ndarray) -> np.ndarray:
+    """T* refitted on each row of resample indices ``idx``: 1 / ``refit_logit_scales`` of the
+    float64 logits from 1 / ``whole``."""
+    with np.errstate(divide="ignore"):
+        return 1 / refit_logit_scales(logits.double(), 0.0, labels, 1 / whole, idx)
 
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:

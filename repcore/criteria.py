@@ -80,6 +80,7 @@ class Verdict:
     runs_se: float = 0.0
     pairing: dict | None = None
     undecided: dict | None = None  # for an inconclusive interval: at its bound, or short of power
+    warnings: tuple[str, ...] = ()  # what the reader must know beside the outcome (calibration images trained on)
 
     @property
     def supported(self) -> bool:
@@ -99,13 +100,14 @@ class Verdict:
         d["value_range"] = [float(x) if math.isfinite(x) else None for x in self.value_range]
         d["preconditions"] = list(self.preconditions)
         d["pairing"] = None if self.pairing is None else {k: float(v) for k, v in self.pairing.items()}
+        d["warnings"] = list(self.warnings)
         return d
 
     def summary(self) -> str:
         claim = f"inside +-{self.bound:g}" if self.direction == "inside" else f"{self.direction} {self.bound:g}"
         return (f"{self.claim} {self.outcome.upper()}: {self.statistic} = {self.value:.4g} "
                 f"[{self.ci_low:.4g}, {self.ci_high:.4g}] (claim: {claim}; "
-                f"{self.unit}, n={self.n}); {self.reason}")
+                f"{self.unit}, n={self.n}); {self.reason}" + "".join(f"; WARNING: {w}" for w in self.warnings))
 
 
 def outcome_of(low: float, high: float, bound: float, direction: str) -> tuple[Outcome, str]:
@@ -179,6 +181,7 @@ class Criterion:
     min_n: int = 30
     value_range: tuple[float, float] = UNBOUNDED
     margin: str = ""
+    held_out: bool = False  # fitted on the held-out (calibration) images: checked that they were not trained on
 
     def __post_init__(self):
         if self.direction not in DIRECTIONS:

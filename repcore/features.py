@@ -18,6 +18,10 @@ class Representations:
     def predictions(self) -> torch.Tensor:
         return self.logits.argmax(1)
 
+    def first(self, n: int) -> "Representations":
+        """The first ``n`` samples."""
+        return Representations(self.features[:n], self.logits[:n], self.labels[:n])
+
 
 def final_linear(model: nn.Module) -> nn.Linear:
     """The head: ``model.head`` if it is an ``nn.Linear``, else the last ``nn.Linear`` registered."""

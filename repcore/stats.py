@@ -168,18 +168,22 @@ def over_seeds(estimates: Sequence[Estimate], seeds: Sequence[int], level: float
     joint = _shared_resamples(estimates)
     sample_se = joint_se(estimates) if joint else runs_se
     between = float(values.std(ddof=1))
-    seed_half = float(special.stdtrit(len(values) - 1, (1 + level) / 2) * between / np.sqrt(len(values)))
-    sample_half = float(z * sample_se)
+    seed_half, sample_half = interval_halves(len(values), between, sample_se, level)
     half = float(np.hypot(seed_half, sample_half))
     mean = float(values.mean())
     return SeedInterval(mean, mean - half, mean + half, n, tuple(seeds), per_seed, between, sample_se, level,
                         seed_half, sample_half, joint, runs_se, pairing(estimates))
 
 
+def interval_halves(seeds: int, between_sd: float, sample_se: float, level: float = CONFIDENCE) -> tuple[float, float]:
+    """(t_{S-1} s_b / sqrt(S), z se): the training-run and test-sample half-widths of S runs."""
+    return (float(special.stdtrit(seeds - 1, (1 + level) / 2) * between_sd / np.sqrt(seeds)),
+            float(special.ndtri((1 + level) / 2) * sample_se))
+
+
 def half_width(seeds: int, between_sd: float, sample_se: float, level: float = CONFIDENCE) -> float:
     """The half-width ``over_seeds`` would give with ``seeds`` runs at the measured spread."""
-    seed_half = special.stdtrit(seeds - 1, (1 + level) / 2) * between_sd / np.sqrt(seeds)
-    return float(np.hypot(seed_half, special.ndtri((1 + level) / 2) * sample_se))
+    return float(np.hypot(*interval_halves(seeds, between_sd, sample_se, level)))
 
 
 def _samples(samples: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -361,31 +365,52 @@ def weighted_ranks(w: np.ndarray, x: np.ndarray) -> np.ndarray:
     return out if w.ndim > 1 else out[0]
 
 
-def weighted_spearman(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Spearman's rho over resamples: Pearson's r of each resample's average ranks, weighted by w.
+def _rank_moments(rows: np.ndarray, total: np.ndarray, x: np.ndarray) -> tuple:
+    """(tie groups, per-group ranks, mean rank, rank variance) of x under each row of weights. The
+    mean and variance come from the groups: every copy in a group has the group's rank, so
+    sum_i w_i r_i^2 = sum_g W_g R_g^2."""
+    groups = TieGroups.of(x)
+    ranks, weights = groups.ranks(rows)
+    mean = np.einsum("ij,ij->i", weights, ranks) / total
+    return groups, ranks, mean, np.einsum("ij,ij,ij->i", weights, ranks, ranks) / total - mean ** 2
 
-    The means and variances of the ranks come from the tie groups (every copy in a group has the
-    group's rank: sum_i w_i r_i^2 = sum_g W_g R_g^2); only the cross moment needs each sample,
-    summed in x's sorted order."""
+
+def _rank_correlation(rows: np.ndarray, total: np.ndarray, a: tuple, b: tuple) -> np.ndarray:
+    """Pearson's r of two samples' resample ranks (``_rank_moments``); only the cross moment needs
+    each sample, summed in a's sorted order."""
+    (ga, ra, ma, va), (gb, rb, mb, vb) = a, b
+    cross = np.einsum("ij,ij,ij->i", rows[:, ga.order], ra[:, ga.group[ga.order]], rb[:, gb.group[ga.order]]) / total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (cross - ma * mb) / np.sqrt(va * vb)
+
+
+def weighted_spearmans(w: np.ndarray, *samples: np.ndarray) -> list[np.ndarray]:
+    """Spearman's rho of every pair of ``samples`` over resamples (Pearson's r of each resample's
+    average ranks, weighted by w), in the order (0, 1), (0, 2), ..., (1, 2), ...; each sample is
+    ranked once."""
     rows = np.atleast_2d(w)
     total = rows.sum(-1)
-    gx, gy = TieGroups.of(x), TieGroups.of(y)
-    (rx, wx), (ry, wy) = gx.ranks(rows), gy.ranks(rows)
-    mx, my = np.einsum("ij,ij->i", wx, rx) / total, np.einsum("ij,ij->i", wy, ry) / total
-    vx = np.einsum("ij,ij,ij->i", wx, rx, rx) / total - mx ** 2
-    vy = np.einsum("ij,ij,ij->i", wy, ry, ry) / total - my ** 2
-    x_sorted = gx.group[gx.order]
-    cross = np.einsum("ij,ij,ij->i", rows[:, gx.order], rx[:, x_sorted], ry[:, gy.group[gx.order]]) / total
+    moments = [_rank_moments(rows, total, x) for x in samples]
+    rhos = [_rank_correlation(rows, total, moments[i], moments[j])
+            for i in range(len(samples)) for j in range(i + 1, len(samples))]
+    return rhos if w.ndim > 1 else [rho[0] for rho in rhos]
+
+
+def weighted_spearman(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman's rho of x and y over resamples (``weighted_spearmans``)."""
+    return weighted_spearmans(w, x, y)[0]
+
+
+def partial_from(r_xy, r_xz, r_yz):
+    """The correlation of x and y given z from the three pairwise correlations:
+    (r_xy - r_xz r_yz) / sqrt((1 - r_xz^2) (1 - r_yz^2))."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        rho = (cross - mx * my) / np.sqrt(vx * vy)
-    return rho if w.ndim > 1 else rho[0]
+        return (r_xy - r_xz * r_yz) / np.sqrt((1 - r_xz ** 2) * (1 - r_yz ** 2))
 
 
 def weighted_partial_spearman(w: np.ndarray, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Partial Spearman correlation of x and y given z over a resample: the partial correlation of ranks."""
-    r_xy, r_xz, r_yz = weighted_spearman(w, x, y), weighted_spearman(w, x, z), weighted_spearman(w, y, z)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (r_xy - r_xz * r_yz) / np.sqrt((1 - r_xz ** 2) * (1 - r_yz ** 2))
+    return partial_from(*weighted_spearmans(w, x, y, z))
 
 
 def average_ranks(x: np.ndarray) -> np.ndarray:
@@ -436,6 +461,4 @@ def pearson(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
 
 def partial_correlation(x: np.ndarray, y: np.ndarray, z: np.ndarray, axis: int = -1) -> np.ndarray:
     """Pearson correlation of x and y given z, (r_xy - r_xz r_yz) / sqrt((1 - r_xz^2) (1 - r_yz^2))."""
-    r_xy, r_xz, r_yz = pearson(x, y, axis), pearson(x, z, axis), pearson(y, z, axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (r_xy - r_xz * r_yz) / np.sqrt((1 - r_xz ** 2) * (1 - r_yz ** 2))
+    return partial_from(pearson(x, y, axis), pearson(x, z, axis), pearson(y, z, axis))

@@ -2,6 +2,7 @@
 count as verdicts."""
 
 import json
+import statistics
 from pathlib import Path
 
 REGRESSION_POLICIES = ("supported-to-refuted", "any-change", "never")
@@ -65,13 +66,8 @@ def comparison_widths(a: dict, b: dict) -> list[str]:
     for name in shared:
         ratios.append(wb[name] / wa[name])
         lines.append(f"{name[:71]:<72}{wa[name]:>10.4f}{wb[name]:>10.4f}{ratios[-1]:>8.2f}")
-    if ratios:
-        lines.append(f"median ratio B / A over {len(ratios)} comparison criteria: {sorted(ratios)[len(ratios) // 2]:.2f}"
-                     if len(ratios) % 2 else
-                     f"median ratio B / A over {len(ratios)} comparison criteria: "
-                     f"{sum(sorted(ratios)[len(ratios) // 2 - 1:len(ratios) // 2 + 1]) / 2:.2f}")
-    else:
-        lines.append("no comparison criterion in both reports")
+    lines.append(f"median ratio B / A over {len(ratios)} comparison criteria: {statistics.median(ratios):.2f}"
+                 if ratios else "no comparison criterion in both reports")
     return lines
 
 

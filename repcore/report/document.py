@@ -14,12 +14,15 @@ tests say: "incomplete: k of n tests ran".
 """
 
 import json
+import math
+import re
 from pathlib import Path
 
+from repcore.criteria import Outcome, distance_to_decision, outcome_of
 from repcore.files import atomic_write
 from repcore.report.claims import CLAIMS
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 OUTCOMES = ("supported", "refuted", "inconclusive", "errored", "incomplete")
 
@@ -37,24 +40,57 @@ def criterion_outcome(test: dict) -> str:
     return {"passed": "supported", "failed": "refuted"}.get(test["outcome"], "inconclusive")
 
 
+def is_control(test: dict) -> bool:
+    """Whether a test is a negative control (by what it recorded, or by name when it did not run)."""
+    return bool(test["controls"]) or "::test_control_" in test["nodeid"]
+
+
+def not_run(tests: list[dict]) -> dict | None:
+    """The tests of a claim that did not run because the models under test lack roles they
+    compare: how many criteria and controls, and the roles they need."""
+    skipped = [t for t in tests if t["outcome"] == "skipped"]
+    if not skipped:
+        return None
+    needs = sorted({role for t in skipped for role in t.get("needs", ())})
+    controls = sum(is_control(t) for t in skipped)
+    return {"criteria": len(skipped) - controls, "controls": controls, "needs": needs,
+            "tests": [t["nodeid"].split("::")[-1] for t in skipped],
+            "messages": sorted({t["message"] for t in skipped if not t.get("needs")})}
+
+
+def not_run_note(missing: dict | None) -> str:
+    """``missing`` (``not_run``) in a few words: "4 not run (need mixup, cutmix)"."""
+    if not missing:
+        return ""
+    parts = [f"{missing['criteria']} criteria" if missing["criteria"] else "",
+             f"{missing['controls']} control(s)" if missing["controls"] else ""]
+    needs = f"need {', '.join(missing['needs'])}" if missing["needs"] else "skipped"
+    return f"; {' and '.join(p for p in parts if p)} not run ({needs})"
+
+
 def claim_verdict(tests: list[dict]) -> tuple[str, str]:
-    """(verdict, reason) of one claim from its tests."""
-    criteria = [t for t in tests if not t["controls"] and t["outcome"] != "skipped"]
+    """(verdict, reason) of one claim from its tests; the reason counts the criteria that ran and
+    names the roles the others need."""
+    criteria = [t for t in tests if not is_control(t) and t["outcome"] != "skipped"]
     controls = [c for t in tests for c in t["controls"]]
     outcomes = [criterion_outcome(t) for t in criteria]
     failed_controls = [c for c in controls if c["outcome"] == "supported"]
-    if "errored" in outcomes or any(t["outcome"] == "error" for t in tests if t["controls"]):
+    missing = not_run(tests)
+    skipped = not_run_note(missing)
+    total = len(outcomes) + (missing["criteria"] if missing else 0)
+    of = f"{len(outcomes)} of {total}" if total > len(outcomes) else f"all {len(outcomes)}"
+    if "errored" in outcomes or any(t["outcome"] == "error" for t in tests if is_control(t)):
         return "errored", "a test of this claim raised an error (see its message)"
     if not criteria:
-        return "inconclusive", "no criterion of this claim ran"
+        return "inconclusive", "no criterion of this claim ran" + skipped
     if "refuted" in outcomes:
-        return "refuted", f"{outcomes.count('refuted')} of {len(outcomes)} criteria refuted"
+        return "refuted", f"{outcomes.count('refuted')} of {len(outcomes)} criteria refuted{skipped}"
     if failed_controls:
-        return "inconclusive", "a negative control came out supported: the test does not discriminate"
+        return "inconclusive", "a negative control came out supported: the test does not discriminate" + skipped
     if "inconclusive" in outcomes:
-        return "inconclusive", f"{outcomes.count('inconclusive')} of {len(outcomes)} criteria inconclusive"
+        return "inconclusive", f"{outcomes.count('inconclusive')} of {len(outcomes)} criteria inconclusive{skipped}"
     controls_note = f"; {len(controls)} negative control(s) not supported, as required" if controls else ""
-    return "supported", f"all {len(outcomes)} criteria supported{controls_note}"
+    return "supported", f"supported on {of} criteria{controls_note}{skipped}"
 
 
 def over_settings(per_setting: dict[str, tuple[str, str]], controls_failed: list[str]) -> tuple[str, str]:
@@ -88,13 +124,6 @@ def _decide_claim(tests: list[dict]) -> tuple[str, str, list[dict]]:
     return (*over_settings(per, failed), rows)
 
 
-def holds(record: dict, low: float, high: float) -> bool:
-    """Whether the interval [low, high] lies on the claimed side of a verdict record's bound."""
-    if record["direction"] == "inside":
-        return -record["bound"] < low and high < record["bound"]
-    return low > record["bound"] if record["direction"] == "above" else high < record["bound"]
-
-
 def regime_checks(tests: list[dict]) -> list[dict]:
     """The paper's regime as the run checked it (``repcore.regime``): every precondition the claims
     decided, once per statistic and setting, with its seed-level outcome and, per seed, its value,
@@ -106,12 +135,93 @@ def regime_checks(tests: list[dict]) -> list[dict]:
                 key = (test.get("setting") or "", pre["statistic"])
                 if key in checks:
                     continue
-                seeds = [{**p, "holds": holds(pre, p["ci_low"], p["ci_high"])} for p in pre["per_seed"]]
+                seeds = [{**p, "holds": outcome_of(p["ci_low"], p["ci_high"], pre["bound"], pre["direction"])[0]
+                          is Outcome.SUPPORTED} for p in pre["per_seed"]]
                 checks[key] = {"setting": key[0], "statistic": pre["statistic"], "bound": pre["bound"],
                                "direction": pre["direction"], "value": pre["value"], "ci_low": pre["ci_low"],
                                "ci_high": pre["ci_high"], "outcome": pre["outcome"], "per_seed": seeds,
                                "missed_by": [p["seed"] for p in seeds if not p["holds"]]}
     return sorted(checks.values(), key=lambda c: (c["setting"], c["statistic"]))
+
+
+OVERVIEW = {"accuracy": "accuracy", "mean_conf": "confidence", "ece_pct": "ECE %", "signed_gap": "conf − acc",
+            "rms": "feature RMS", "mean_cos": "cos(v, v_opt)", "T_star": "T*"}  # then each attack's success
+
+
+def overview_columns(metrics: set[str]) -> dict[str, str]:
+    """The "your models" table's columns: ``OVERVIEW``'s, then each white-box attack's success
+    rate (``asr_<attack>``), in readable names."""
+    attacks = sorted(m for m in metrics if m.startswith("asr_") and not m.endswith("_transfer"))
+    return {**OVERVIEW, **{m: f"{m[4:]} success" for m in attacks}}
+
+
+def overview(models: dict[str, dict]) -> dict:
+    """Per setting and role, each overview metric over the seeds: mean, lowest, highest, seeds.
+    Roles without an accuracy (the sweep, the 2-D figures' models) are left out."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for name, metrics in models.items():
+        role, _, label = name.partition("@")
+        groups.setdefault((re.sub(r"-s\d+(@|$)", r"\1", label), role), []).append(metrics)
+    columns = overview_columns({m for metrics in models.values() for m in metrics})
+    rows = []
+    for (setting, role), runs in groups.items():
+        if not any("accuracy" in r for r in runs):
+            continue
+        cells = {}
+        for metric in columns:
+            values = [r[metric] for r in runs if isinstance(r.get(metric), (int, float)) and math.isfinite(r[metric])]
+            if values:
+                cells[metric] = {"mean": sum(values) / len(values), "low": min(values), "high": max(values),
+                                 "seeds": len(values)}
+        rows.append({"role": role, "setting": setting, "cells": cells})
+    rows.sort(key=lambda r: (r["setting"], r["role"] != "hard"))
+    used = [m for m in columns if any(m in r["cells"] for r in rows)]
+    return {"columns": {m: columns[m] for m in used}, "rows": rows}
+
+
+def deciding(claim_tests: list[dict], verdict: str) -> dict | None:
+    """The criterion that decides a claim's verdict: the first criterion with the claim's outcome
+    (refuted, inconclusive), or, for a supported claim, the least decisive one (the smallest distance
+    from its bound in half-widths of its interval); None where no criterion recorded a statistic."""
+    verdicts = [v for t in claim_tests if not is_control(t) for v in t["verdicts"]]
+    same = [v for v in verdicts if v["outcome"] == verdict]
+    if not same:
+        return verdicts[0] if verdicts else None
+    if verdict != "supported":
+        return same[0]
+
+    def decisiveness(v: dict) -> float:
+        half = (v["ci_high"] - v["ci_low"]) / 2
+        return distance_to_decision(v["value"], v["bound"], v["direction"]) / half if half > 0 else math.inf
+
+    return min(same, key=decisiveness)
+
+
+def forest_panels(claim: dict) -> dict[str, list[dict]]:
+    """A claim's criteria decided over two or more seeds, grouped by statistic (the label in
+    parentheses, "ls vs hard", names the row): what its forest plot shows."""
+    panels: dict[str, list[dict]] = {}
+    for test in claim["tests"]:
+        if is_control(test):
+            continue
+        for v in test["verdicts"]:
+            if len(v["per_seed"]) < 2 or not all(map(math.isfinite, (v["value"], v["ci_low"], v["ci_high"]))):
+                continue
+            statistic, _, label = v["statistic"].rpartition(" (")
+            if not statistic or not label.endswith(")"):
+                statistic, label = v["statistic"], ")"
+            if test.get("setting"):
+                label = f"{label[:-1]} [{test['setting']}])"
+            panels.setdefault(statistic, []).append({
+                "label": label[:-1] or "all", "value": v["value"], "low": v["ci_low"], "high": v["ci_high"],
+                "bound": v["bound"], "direction": v["direction"], "outcome": v["outcome"],
+                "seeds": [p["value"] for p in v["per_seed"]]})
+    return panels
+
+
+def bound_origin(verdict: dict) -> str:
+    """Where a criterion's bound comes from: its margin's measurement, or the claim (CLAIMS.md)."""
+    return verdict.get("bound_evidence") or "declared with the claim (CLAIMS.md)"
 
 
 def _model_key(model: str, test: dict) -> str:
@@ -142,8 +252,11 @@ def build_document(tests: list[dict], header: dict, collected: dict[str, int] | 
         for t in mine:
             for row in t["evidence"]:
                 evidence.setdefault(_model_key(row["model"], t), {}).update(row["metrics"])
+        decider = deciding(mine, verdict)
         claims.append({
             "id": claim_id, "statement": statement, "verdict": verdict, "reason": reason,
+            "deciding": decider and {**decider, "bound_origin": bound_origin(decider)},
+            "not_run": not_run(mine),
             "tests": mine, "evidence": evidence, "settings": settings,
             "figures": [f for t in mine for f in t["figures"]],
             "tests_collected": expected, "tests_ran": ran, "previous_verdict": before.get(claim_id),
@@ -157,7 +270,8 @@ def build_document(tests: list[dict], header: dict, collected: dict[str, int] | 
     previous_report = None if previous is None else {
         k: previous.get(k) for k in ("path", "git_revision", "finished", "profile")}
     return {"schema_version": SCHEMA_VERSION, **header, "complete": complete, "counts": counts,
-            "claims": claims, "models": models, "regime": regime_checks(tests), "previous_report": previous_report}
+            "claims": claims, "models": models, "overview": overview(models), "regime": regime_checks(tests),
+            "previous_report": previous_report}
 
 
 def write_document(document: dict, path: Path) -> None:

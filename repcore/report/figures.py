@@ -27,23 +27,87 @@ def _panels(n: int, width: float = 3.2, height: float = 3.0) -> tuple[Figure, np
     return fig, axes[0]
 
 
+def clopper_pearson(successes: np.ndarray, trials: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """The exact binomial interval of successes / trials per bin (NaN where a bin is empty)."""
+    from scipy.stats import beta
+
+    alpha = (1 - level) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = np.where(successes > 0, beta.ppf(alpha, successes, trials - successes + 1), 0.0)
+        high = np.where(successes < trials, beta.ppf(1 - alpha, successes + 1, trials - successes), 1.0)
+    empty = trials == 0
+    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+
+
 def reliability_diagrams(models: dict[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
-    """Per model: accuracy per 15-bin confidence bin against the diagonal, ECE in the title."""
-    fig, axes = _panels(len(models))
-    for ax, (name, (conf, correct)) in zip(axes, models.items()):
+    """Per model: accuracy per 15-bin confidence bin with its 95% Clopper-Pearson band, against the
+    diagonal, ECE in the title; beneath it, the share of samples in each bin."""
+    fig, axes = plt.subplots(2, len(models), figsize=(3.2 * len(models), 4.2), squeeze=False,
+                             gridspec_kw={"height_ratios": [3, 1]}, sharex=True, constrained_layout=True)
+    for (top, bottom), (name, (conf, correct)) in zip(axes.T, models.items()):
         bins = reliability_bins(conf, correct)
         centers = (bins.edges[:-1] + bins.edges[1:]) / 2
         width = bins.edges[1] - bins.edges[0]
         filled = bins.counts > 0
-        ax.bar(centers[filled], bins.accuracy[filled], width=width, edgecolor="k", color="#4c72b0",
-               label="accuracy")
-        ax.bar(centers[filled], (bins.confidence - bins.accuracy)[filled], bottom=bins.accuracy[filled],
-               width=width, color="#dd8452", alpha=0.5, label="gap")
-        ax.plot([0, 1], [0, 1], "k--", lw=1)
-        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence",
-               title=f"{name}: ECE {100 * expected_calibration_error(conf, correct):.1f}%")
-    axes[0].set_ylabel("accuracy")
-    axes[0].legend(loc="upper left", fontsize=8)
+        low, high = clopper_pearson(np.rint(bins.accuracy * bins.counts).astype(int), bins.counts)
+        top.bar(centers[filled], bins.accuracy[filled], width=width, edgecolor="k", color="#4c72b0",
+                label="accuracy")
+        top.bar(centers[filled], (bins.confidence - bins.accuracy)[filled], bottom=bins.accuracy[filled],
+                width=width, color="#dd8452", alpha=0.5, label="gap")
+        top.errorbar(centers[filled], bins.accuracy[filled],
+                     yerr=[(bins.accuracy - low)[filled], (high - bins.accuracy)[filled]], fmt="none",
+                     ecolor="k", elinewidth=1, capsize=2, label="95% band")
+        top.plot([0, 1], [0, 1], "k--", lw=1)
+        top.set(xlim=(0, 1), ylim=(0, 1), title=f"{name}: ECE {100 * expected_calibration_error(conf, correct):.1f}%")
+        bottom.bar(centers, bins.counts / max(1, bins.counts.sum()), width=width, color="#888888")
+        bottom.set(xlabel="confidence", ylim=(0, 1))
+    axes[0, 0].set_ylabel("accuracy")
+    axes[1, 0].set_ylabel("share")
+    axes[0, 0].legend(loc="upper left", fontsize=7)
+    return fig
+
+
+def feature_histograms(models: dict[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
+    """Two panels: the per-sample RMS of v and cos(v, v_opt), hard against each regularizer
+    (outlined histograms on shared bins)."""
+    fig, axes = _panels(2, width=3.8, height=2.9)
+    for ax, index, label in ((axes[0], 0, "RMS of v"), (axes[1], 1, "cos(v, v_opt)")):
+        values = [m[index] for m in models.values()]
+        edges = np.linspace(min(float(np.quantile(v, 0.005)) for v in values),
+                            max(float(np.quantile(v, 0.995)) for v in values), 41)
+        for i, (name, value) in enumerate(zip(models, values)):
+            ax.hist(value, bins=edges, histtype="step", lw=2 if name == "hard" else 1.3, color=f"C{i}",
+                    density=True, label=f"{name} (mean {np.mean(value):.3g})")
+        ax.set(xlabel=label, ylabel="density")
+        ax.legend(fontsize=7)
+    return fig
+
+
+COLOURS = {"supported": "#2e7d32", "refuted": "#c62828", "inconclusive": "#ef8f00"}
+
+
+def forest(panels: dict[str, list[dict]], title: str) -> Figure:
+    """One panel per statistic, one row per criterion: the seed-level interval (coloured by its
+    outcome), the mean, each seed's value as a dot, and the bound (a red bar; a band for an
+    equivalence)."""
+    rows = sum(len(p) for p in panels.values())
+    fig, axes = plt.subplots(len(panels), 1, figsize=(6.4, 0.9 + 0.42 * rows + 0.5 * len(panels)), squeeze=False,
+                             gridspec_kw={"height_ratios": [len(p) for p in panels.values()]}, constrained_layout=True)
+    for ax, (statistic, criteria) in zip(axes[:, 0], panels.items()):
+        for y, c in enumerate(criteria):
+            colour = COLOURS.get(c["outcome"], "#555555")
+            ax.plot([c["low"], c["high"]], [y, y], color=colour, lw=3, solid_capstyle="butt")
+            ax.plot(c["value"], y, "o", color=colour, ms=6)
+            ax.plot(c["seeds"], [y + 0.22] * len(c["seeds"]), ".", color="#333333", ms=4)
+            bounds = [-c["bound"], c["bound"]] if c["direction"] == "inside" else [c["bound"]]
+            for bound in bounds:
+                ax.plot([bound, bound], [y - 0.35, y + 0.35], color="#c62828", lw=1.5)
+        ax.set_yticks(range(len(criteria)), [c["label"] for c in criteria], fontsize=8)
+        ax.set_ylim(len(criteria) - 0.5, -0.6)
+        ax.set_title(statistic, fontsize=9, loc="left")
+        ax.tick_params(axis="x", labelsize=8)
+        ax.grid(axis="x", color="#eeeeee")
+    fig.suptitle(title, fontsize=10)
     return fig
 
 

@@ -13,6 +13,7 @@ a temporary folder, named.
 """
 
 import datetime
+import math
 import importlib.metadata
 import platform
 import shutil
@@ -29,7 +30,7 @@ from repcore.report import protocol
 from repcore.report.claims import CLAIMS, claim_of
 from repcore.report.compare import read_report
 from repcore.files import atomic_write, replace_folder
-from repcore.report.document import build_document, write_document
+from repcore.report.document import build_document, forest_panels, not_run_note, write_document
 from repcore.report.render import render_html
 
 
@@ -136,7 +137,7 @@ class ClaimsReport:
             return
         test = self.tests.setdefault(report.nodeid, {
             "nodeid": report.nodeid, "claim": claim, "outcome": "passed", "message": "", "duration": 0.0,
-            **{key: [] for key in protocol.LISTS.values()}, "setting": None, "finished": False})
+            **{key: [] for key in protocol.LISTS.values()}, "setting": None, "needs": [], "finished": False})
         test["duration"] = round(test["duration"] + report.duration, 3)
         if report.when == "teardown":
             test["finished"] = True
@@ -144,6 +145,8 @@ class ClaimsReport:
             for name, value in report.user_properties:
                 if name == protocol.SETTING:
                     test["setting"] = value
+                if name == protocol.NEEDS:
+                    test["needs"] = value
                 if name == protocol.FIGURE:
                     value = self._keep_png(value)
                 key = protocol.LISTS.get(name)
@@ -175,6 +178,7 @@ class ClaimsReport:
         if not any(t["verdicts"] or t["controls"] for t in self.tests.values()) and exitstatus == 0:
             self.errors.append("no criterion ran (every test was skipped): a run without verdicts is not a success")
             session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
+        self.pngs.update(add_forest_plots(document))
         report_dir = Path(self.config.getoption("--report-dir"))
         try:
             self.paths = self._write(document, report_dir, self.pngs)
@@ -214,13 +218,12 @@ class ClaimsReport:
         tr = terminalreporter
         tr.section("repcore claims")
         for claim in document["claims"]:
-            verdicts = [v for t in claim["tests"] for v in t["verdicts"]]
-            deciding = [v for v in verdicts if v["outcome"] == claim["verdict"]] or verdicts
-            first = deciding[0] if deciding else None
-            statistic = deciding_line(first) if first else ""
+            statistic = deciding_line(claim["deciding"]) if claim["deciding"] else claim["reason"]
             if claim["settings"]:
                 statistic = claim["reason"]
-            tr.write_line(f"{claim['id']:<4} {claim['verdict'].upper():<13} {statistic[:110]}")
+            elif claim["not_run"]:
+                statistic += not_run_note(claim["not_run"])
+            tr.write_line(f"{claim['id']:<4} {claim['verdict'].upper():<13} {statistic[:150]}")
         counts = ", ".join(f"{n} {o}" for o, n in document["counts"].items() if n)
         tr.write_line(f"claims: {counts}")
         tr.write_line(regime_line(document["regime"]))
@@ -232,9 +235,41 @@ class ClaimsReport:
         tr.write_line(f"report: {self.paths[1].resolve()}  (data: {self.paths[0]})")
 
 
+def add_forest_plots(document: dict) -> dict[str, bytes]:
+    """A forest plot for each claim with criteria decided over seeds, first among its figures:
+    {file name: PNG}."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from repcore.report.figures import forest
+
+    pngs = {}
+    for claim in document["claims"]:
+        panels = forest_panels(claim)
+        if not panels:
+            continue
+        fig = forest(panels, f"{claim['id']}: each criterion's seed-level interval against its bound")
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=90)
+        plt.close(fig)
+        name = f"{claim['id']}-forest.png"
+        pngs[name] = png.getvalue()
+        claim["figures"].insert(0, {"path": name, "caption": (
+            "Each criterion: its seed-level 95% interval (green supported, red refuted, orange inconclusive), "
+            "the mean (circle), each seed's value (dots) and the bound (red bar; two for an equivalence).")})
+    return pngs
+
+
 def deciding_line(verdict: dict) -> str:
-    """A criterion in one line: statistic, value, interval and, if undecided, why."""
-    line = f"{verdict['statistic']} = {verdict['value']:.4g} [{verdict['ci_low']:.4g}, {verdict['ci_high']:.4g}]"
+    """A criterion in one line: statistic, value, interval and, if undecided, why (its reason
+    alone where it has no value: an undefined margin, too few samples)."""
+    if not all(map(math.isfinite, (verdict["value"], verdict["ci_low"], verdict["ci_high"], verdict["bound"]))):
+        return f"{verdict['statistic']}: {verdict['reason']}"
+    claim = f"inside ±{verdict['bound']:.3g}" if verdict["direction"] == "inside" else \
+        f"{verdict['direction']} {verdict['bound']:.3g}"
+    line = (f"{verdict['statistic']} = {verdict['value']:.4g} [{verdict['ci_low']:.4g}, {verdict['ci_high']:.4g}]"
+            f" ({claim})")
     undecided = verdict.get("undecided")
     if undecided:
         needed = undecided.get("seeds_needed")
@@ -269,15 +304,16 @@ def unit_of_replication(profile) -> str:
             "s_b the spread between seeds; se the test-sample standard error of the mean, from one joint "
             "bootstrap of the test images that every seed's models share (the same resample applied to all "
             "runs at once), or the mean of the runs' errors where their resamples are not shared. Intervals "
-            "stay inside each statistic's range. Roles that no seed-level criterion compares (the LS sweep "
-            "beyond eps 0.1, the 2-D models) are trained for the first seed only, and their criteria say "
-            "\"single seed\".")
+            "stay inside each statistic's range." + ("" if profile.checkpoints else
+            " Roles that no seed-level criterion compares (the LS sweep beyond eps 0.1, the 2-D models) are "
+            "trained for the first seed only, and their criteria say \"single seed\"."))
 
 
 def session_header(config: pytest.Config, profile, device: torch.device, datasets: list[str]) -> dict:
     """Provenance: profile, data (display names), device, seeds, versions, git revision, date."""
-    seeds = sorted({spec.seed for spec in profile.models.values()})
+    from fixtures.data import held_out_description
     from repcore.stats import SEED
+    manifest = profile.checkpoints
     return {
         "profile": profile.name, "profile_description": profile.description,
         "attack_note": profile.attack_note,
@@ -285,7 +321,7 @@ def session_header(config: pytest.Config, profile, device: torch.device, dataset
         "datasets": datasets,
         "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else
                                  f" ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"),
-        "seeds": {"training": seeds, "replicates": list(profile.seeds), "bootstrap": SEED,
+        "seeds": {"training": profile.training_seeds, "replicates": list(profile.seeds), "bootstrap": SEED,
                   "hypothesis": "derandomized"},
         "settings": list(profile.settings),
         "test_images": profile.test_images,
@@ -295,7 +331,9 @@ def session_header(config: pytest.Config, profile, device: torch.device, dataset
                      "torchvision": _version("torchvision"), "repcore": _version("repcore"),
                      "pyautoattack": _version("pyautoattack"), "scipy": _version("scipy")},
         "checkpoints": [{"role": c.role, "seed": c.seed, "file": str(c.file), "sha256": c.sha256}
-                        for c in (profile.checkpoints.checkpoints if profile.checkpoints else ())],
+                        for c in (manifest.checkpoints if manifest else ())],
+        "recipe": dict(manifest.recipe) if manifest else {},
+        "held_out": held_out_description(next(iter(profile.settings.values())).data),
         "git_revision": git_revision(Path(config.rootpath)),
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": "pytest " + " ".join(config.invocation_params.args),

@@ -2,7 +2,7 @@
 
 A claim test records ``(kind, value)`` pairs through pytest's ``user_properties`` (they travel from
 xdist workers to the controller); ``LISTS`` says under which key of the test's record in
-``claims.json`` each kind of value is collected. ``SETTING`` and ``EXCEPTION`` are single values.
+``claims.json`` each kind of value is collected. ``SETTING``, ``EXCEPTION`` and ``NEEDS`` are single values.
 """
 
 VERDICT = "verdict"  # Verdict.record() of a criterion
@@ -14,6 +14,7 @@ PRECONDITION = "precondition"  # a precondition's figures, for a test without a 
 ATTACK_CHECK = "attack_check"  # {"model", "attack", "message"}: AutoAttack's own warnings
 SETTING = "setting"  # the setting (dataset x architecture) the test ran on
 EXCEPTION = "exception"  # the exception type of a failed call (tells errors from refutations)
+NEEDS = "needs"  # the roles a skipped test needed and the models under test lack
 
 LISTS = {VERDICT: "verdicts", CONTROL: "controls", EVIDENCE: "evidence", FIGURE: "figures",
          PRECONDITION: "preconditions", ATTACK_CHECK: "attack_checks"}

@@ -8,6 +8,7 @@ import jinja2
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("repcore.report", "templates"),
                           autoescape=jinja2.select_autoescape(["html", "j2"]))
 _ENV.filters["num"] = lambda x: "" if x is None else (f"{x:.4g}" if isinstance(x, float) else str(x))
+_ENV.filters["short"] = lambda x: "" if x is None else (f"{x:.3g}" if isinstance(x, float) else str(x))
 
 
 def _inline(path: Path) -> str | None:

@@ -1,0 +1,268 @@
+"""Your own models, first class: each fault measured on the checkpoint path has a test here.
+
+The end-to-end tests train tiny hard and LS models for two seeds, save their state dicts as a user
+would, and run every claim on a manifest of hard + LS only.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from fixtures.checkpoints import CheckpointError, read_manifest
+from fixtures.data import load_dataset
+from fixtures.profiles import get_profile
+from fixtures.roles import NEXT_SEED
+from fixtures.spec import DataSpec, ModelSpec
+from fixtures.zoo import Zoo, ZooModel, held_out_warnings, load_or_train
+from repcore import regime
+from repcore.features import Representations
+from repcore.report.document import build_document, forest_panels
+from repcore.report.render import render_html
+from tests.conftest import TINY
+from tests.test_report import HEADER, _test, _verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = (0, 1)
+MANIFEST = f"""dataset = "embedded"
+n_train = {TINY.data.n_train}
+n_val = {TINY.data.n_val}
+n_test = {TINY.data.n_test}
+arch = "small_cnn"
+num_classes = 10
+
+[recipe]
+epochs = {TINY.epochs}
+
+[[models.hard]]
+file = "hard_s{{seed}}.pt"
+seeds = [0, 1]
+
+[[models.ls]]
+file = "ls_s{{seed}}.pt"
+seeds = [0, 1]
+"""
+
+
+@pytest.fixture(scope="module")
+def own_models(tmp_path_factory) -> Path:
+    """Tiny hard and LS models of two seeds, saved as plain state dicts beside a manifest of the
+    shared-fields-and-seed-pattern form."""
+    folder = tmp_path_factory.mktemp("own")
+    ls = replace(TINY, regularizer="label_smoothing", smoothing=0.1)
+    for seed in SEEDS:
+        for role, spec in (("hard", TINY), ("ls", ls)):
+            model = load_or_train(role, replace(spec, seed=seed), folder / "zoo", None, torch.device("cpu"),
+                                  log=lambda line: None)
+            torch.save(model.model.state_dict(), folder / f"{role}_s{seed}.pt")
+    (folder / "models.toml").write_text(MANIFEST)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def hard_and_ls_report(own_models, tmp_path_factory) -> dict:
+    """Every claim run on the hard + LS manifest (the smoke profile's attacks, AutoAttack included)."""
+    report = tmp_path_factory.mktemp("report")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "claims", "-q", "-p", "no:cacheprovider", "--device", "cpu",
+         "--checkpoints", str(own_models / "models.toml"), "--cache-dir", str(own_models / "cache"),
+         "--report-dir", str(report)], cwd=ROOT, capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode in (0, 1), run.stdout[-3000:] + run.stderr[-3000:]
+    check = subprocess.run([sys.executable, "-m", "repcore.report", "check", str(report / "claims.json")],
+                           cwd=ROOT, capture_output=True, text=True)
+    return {"document": json.loads((report / "claims.json").read_text()), "stdout": run.stdout,
+            "check": check.returncode, "dir": report}
+
+
+# 1. Every criterion runs on exactly the roles it compares -------------------------------------
+
+def test_no_claim_errors_on_a_manifest_of_hard_and_ls_and_the_report_passes_check(hard_and_ls_report):
+    claims = {c["id"]: c for c in hard_and_ls_report["document"]["claims"]}
+    assert len(claims) == 15
+    assert not [c["id"] for c in claims.values() if c["verdict"] == "errored"]
+    assert hard_and_ls_report["check"] == 0
+    for claim in ("C1", "A1"):  # their controls need the 2-D models: skipped, naming them
+        assert "bottleneck_bias" in claims[claim]["not_run"]["needs"]
+
+
+def test_c7s_ls_criteria_run_without_a_mixup_model(hard_and_ls_report):
+    (c7,) = [c for c in hard_and_ls_report["document"]["claims"] if c["id"] == "C7"]
+    outcomes = {t["nodeid"].split("::")[1]: t["outcome"] for t in c7["tests"]}
+    assert outcomes["test_soft_labels_improve_calibration[LS]"] != "skipped"
+    assert outcomes["test_soft_labels_improve_calibration[Mixup]"] == "skipped"
+
+
+def test_a_verdict_says_how_many_criteria_did_not_run_and_which_roles_they_need(hard_and_ls_report):
+    for claim in hard_and_ls_report["document"]["claims"]:
+        if claim["not_run"]:
+            assert "not run (need" in claim["reason"], claim["reason"]
+    c4 = next(c for c in hard_and_ls_report["document"]["claims"] if c["id"] == "C4")
+    assert c4["not_run"]["needs"] == ["cutmix", "ls_0.05", "mixup"]
+    assert "not run (need cutmix, ls_0.05, mixup)" in hard_and_ls_report["stdout"]
+
+
+def test_a_skipped_test_records_the_roles_it_needed_in_the_document():
+    tests = [_test("C4", verdicts=[_verdict("C4", "supported")], name="a"),
+             {**_test("C4", outcome="skipped", name="b"), "needs": ["mixup"]},
+             {**_test("C4", outcome="skipped", name="test_control_x"), "needs": ["hard_seed1"]}]
+    (claim,) = build_document(tests, HEADER)["claims"]
+    assert claim["reason"] == "supported on 1 of 2 criteria; 1 criteria and 1 control(s) not run (need hard_seed1, mixup)"
+    assert claim["not_run"]["criteria"] == 1 and claim["not_run"]["controls"] == 1
+
+
+# 2. Decided on the models under test ---------------------------------------------------------
+
+def test_two_hard_seeds_give_the_next_seed_control_its_model(own_models):
+    manifest = read_manifest(own_models / "models.toml")
+    assert manifest.roles(0)[NEXT_SEED].file == manifest.roles(1)["hard"].file
+    assert manifest.roles(1)[NEXT_SEED].file == manifest.roles(0)["hard"].file
+
+
+def test_the_next_seed_controls_run_and_margins_come_from_the_models_under_test(hard_and_ls_report):
+    claims = {c["id"]: c for c in hard_and_ls_report["document"]["claims"]}
+    for claim in ("C4", "C5"):
+        (control,) = [t for t in claims[claim]["tests"] if "another_hard_seed" in t["nodeid"]]
+        assert control["outcome"] != "skipped" and control["controls"]
+        (verdict,) = [v for t in claims[claim]["tests"] if "[LS]" in t["nodeid"] for v in t["verdicts"]]
+        assert "the hard-label models under test (seeds 0, 1)" in verdict["bound_evidence"]
+    assert hard_and_ls_report["document"]["margins"] == {}
+
+
+# 3. The held-out split -----------------------------------------------------------------------
+
+def test_the_held_out_images_are_the_manifests_to_set(tmp_path):
+    spec = DataSpec("embedded", n_train=96, n_val=32, n_test=64)
+    half = load_dataset(replace(spec, held_out="test_half"), None)
+    whole = load_dataset(spec, None)
+    assert torch.equal(half.val.x, whole.test.x[:32]) and torch.equal(half.test.x, whole.test.x[32:])
+    listed = load_dataset(replace(spec, held_out=(0, 5, 7)), None)
+    assert len(listed.val) == 3 and len(listed.train) == 96
+    with pytest.raises(ValueError, match="held_out: the indices must be distinct"):
+        load_dataset(replace(spec, held_out=(0, 0, 500)), None)
+    (tmp_path / "m.toml").write_text('dataset = "embedded"\nheld_out = "first"\n[[models.hard]]\nfile = "m.toml"\n'
+                                     'num_classes = 10\narch = "small_cnn"\n')
+    with pytest.raises(CheckpointError, match='held_out must be "train", "test_half" or a list'):
+        read_manifest(tmp_path / "m.toml")
+
+
+def test_the_default_held_out_split_keys_zoo_models_as_before():
+    assert "held_out" not in ModelSpec().to_dict()["data"]
+    listed = ModelSpec(data=DataSpec(held_out=(1, 2)))
+    assert ModelSpec.from_dict(json.loads(json.dumps(listed.to_dict()))) == listed
+
+
+def _zoo_with(val_correct: float, test_correct: float, n: int = 1000) -> Zoo:
+    """A zoo of one model whose calibration and test predictions are right on the given shares."""
+    def reps(share: float) -> Representations:
+        labels = torch.zeros(n, dtype=torch.long)
+        logits = torch.zeros(n, 10)
+        logits[: int(share * n), 0] = 5.0
+        logits[int(share * n):, 1] = 5.0
+        return Representations(torch.zeros(n, 4), logits, labels)
+
+    profile = get_profile("smoke")
+    zoo = Zoo(profile, profile.replicates[0], Path("."), None, torch.device("cpu"))
+    zoo._loaded["hard"] = ZooModel("hard@s0", ModelSpec(), None, reps(val_correct), reps(test_correct), {})
+    return zoo
+
+
+def test_calibration_images_trained_on_are_flagged_beside_the_criteria_that_use_them():
+    (warning,) = held_out_warnings([_zoo_with(0.95, 0.70)])
+    assert warning.startswith("hard@s0: the calibration images look trained on: accuracy 95.0%")
+    assert held_out_warnings([_zoo_with(0.72, 0.70)]) == ()
+    assert regime.held_out_excess(np.ones(100), np.r_[np.ones(97), np.zeros(3)]) == ""
+
+
+def test_the_criteria_fitted_on_the_calibration_images_declare_it():
+    from claims.test_c6_feature_vs_temperature_scaling import PRODUCT_NEAR_ONE, SAME_ECE
+    from claims.test_c12_magnitude_vs_alignment import PREDICTIONS_KEPT, SCALING_CALIBRATES
+    from claims.zoo_views import COOLED_BY_TEMPERATURE
+    assert all(c.held_out for c in (PRODUCT_NEAR_ONE, SAME_ECE, PREDICTIONS_KEPT, SCALING_CALIBRATES,
+                                    COOLED_BY_TEMPERATURE))
+
+
+# 4. One screen -----------------------------------------------------------------------------
+
+def test_the_report_opens_with_your_models_in_readable_names(hard_and_ls_report):
+    overview = hard_and_ls_report["document"]["overview"]
+    assert [r["role"] for r in overview["rows"]] == ["hard", "ls"]
+    assert list(overview["columns"])[0] == "accuracy" and overview["columns"]["ece_pct"] == "ECE %"
+    accuracy = overview["rows"][0]["cells"]["accuracy"]
+    assert accuracy["seeds"] == 2 and accuracy["low"] <= accuracy["mean"] <= accuracy["high"]
+    html = (hard_and_ls_report["dir"] / "claims.html").read_text()
+    assert html.index("Your models") < html.index("<h2>Verdicts</h2>") < html.index("<h2>Provenance</h2>")
+
+
+def test_the_verdict_table_gives_the_deciding_statistic_and_its_bounds_origin():
+    tests = [_test("C4", verdicts=[_verdict("C4", "supported", "far", 0.5),
+                                   {**_verdict("C4", "supported", "near", 0.45), "ci_low": 0.41, "ci_high": 0.49,
+                                    "bound": 0.4, "bound_evidence": "2x the largest change"}], name="a")]
+    (claim,) = build_document(tests, HEADER)["claims"]
+    assert claim["deciding"]["statistic"] == "near" and claim["deciding"]["bound_origin"] == "2x the largest change"
+    tests = [_test("C4", outcome="failed", verdicts=[_verdict("C4", "supported", "a"), _verdict("C4", "refuted", "b")])]
+    assert build_document(tests, HEADER)["claims"][0]["deciding"]["statistic"] == "b"
+
+
+def test_a_control_as_required_shows_passed_and_skipped_tests_collapse(tmp_path):
+    tests = [_test("C4", verdicts=[_verdict("C4", "supported")], name="a"),
+             _test("C4", controls=[{**_verdict("C4", "refuted"), "statistic": "next seed"}], name="test_control_y"),
+             {**_test("C4", outcome="skipped", name="b"), "needs": ["mixup"]}]
+    html = render_html(build_document(tests, HEADER), tmp_path)
+    assert '<span class="badge passed">passed</span> the test discriminates' in html
+    assert '<span class="badge skipped">not run</span>' in html and "they need mixup" in html
+    assert 'badge refuted">refuted' not in html.split("Negative control")[1]
+
+
+# 5. Pictures ---------------------------------------------------------------------------------
+
+def test_a_forest_plot_per_comparison_claim(hard_and_ls_report):
+    claims = {c["id"]: c for c in hard_and_ls_report["document"]["claims"]}
+    assert claims["C4"]["figures"][0]["path"] == "figures/C4-forest.png"
+    assert (hard_and_ls_report["dir"] / "figures" / "C4-forest.png").stat().st_size > 1000
+    panels = forest_panels(claims["C7"])
+    assert {"ECE(reg) - ECE(hard)", "mean conf(reg) - mean conf(hard)"} <= set(panels)
+    assert [row["label"] for row in panels["ECE(reg) - ECE(hard)"]] == ["ls vs hard"]
+    captions = " ".join(f["caption"] for c in claims.values() for f in c["figures"])
+    assert "Reliability diagrams" in captions and "hard against each regularizer" in captions
+
+
+# 6. Text true to the source -----------------------------------------------------------------
+
+def test_a_checkpoint_report_carries_no_zoo_text(hard_and_ls_report):
+    document = hard_and_ls_report["document"]
+    assert document["seeds"]["training"] == [0, 1]
+    assert "first seed only" not in document["unit_of_replication"]
+    assert "embedded data" not in document["attack_note"]
+    assert document["recipe"] == {"epochs": TINY.epochs}
+    assert document["held_out"].startswith(f"{TINY.data.n_val} images held out of the training split")
+
+
+# 7. A shorter manifest -------------------------------------------------------------------------
+
+def test_shared_fields_and_a_seed_pattern_give_one_entry_per_seed(own_models):
+    manifest = read_manifest(own_models / "models.toml")
+    assert [(c.role, c.seed, c.file.name, c.arch) for c in manifest.checkpoints] == [
+        ("hard", 0, "hard_s0.pt", "small_cnn"), ("hard", 1, "hard_s1.pt", "small_cnn"),
+        ("ls", 0, "ls_s0.pt", "small_cnn"), ("ls", 1, "ls_s1.pt", "small_cnn")]
+
+
+@pytest.mark.parametrize("entry, words", [
+    ('file = "hard.pt"\nseeds = [0, 1]', "with seeds, file must name each seed's file with {seed}"),
+    ('file = "hard_s{seed}.pt"\nseeds = [0]\nseed = 0', "seeds must be a list of whole numbers, without seed"),
+    ('file = "hard_s0.pt"\nepochs = 3', "unknown field(s) epochs"),
+])
+def test_a_bad_seed_pattern_or_field_is_one_line(own_models, tmp_path, entry, words):
+    (tmp_path / "m.toml").write_text(f'dataset = "embedded"\narch = "small_cnn"\nnum_classes = 10\n'
+                                     f'[[models.hard]]\n{entry}\n')
+    for name in ("hard_s0.pt", "hard.pt"):
+        (tmp_path / name).write_bytes((own_models / "hard_s0.pt").read_bytes())
+    with pytest.raises(CheckpointError, match=re.escape(words)):
+        read_manifest(tmp_path / "m.toml")
