@@ -166,7 +166,7 @@ def _zoo_with(val_correct: float, test_correct: float, n: int = 1000) -> Zoo:
         logits = torch.zeros(n, 10)
         logits[: int(share * n), 0] = 5.0
         logits[int(share * n):, 1] = 5.0
-        return Representations(torch.zeros(n, 4), logits, labels)
+        return Representations(torch.ones(n, 4), logits, labels)
 
     profile = get_profile("smoke")
     zoo = Zoo(profile, profile.replicates[0], Path("."), None, torch.device("cpu"))
@@ -266,3 +266,65 @@ def test_a_bad_seed_pattern_or_field_is_one_line(own_models, tmp_path, entry, wo
         (tmp_path / name).write_bytes((own_models / "hard_s0.pt").read_bytes())
     with pytest.raises(CheckpointError, match=re.escape(words)):
         read_manifest(tmp_path / "m.toml")
+
+
+# 8. Reports for the group; --co writes none ----------------------------------------------------
+
+def test_collecting_only_writes_no_report(own_models, tmp_path):
+    run = subprocess.run([sys.executable, "-m", "pytest", "claims", "--co", "-q", "-p", "no:cacheprovider",
+                          "--checkpoints", str(own_models / "models.toml"), "--report-dir", str(tmp_path / "r")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert not list((tmp_path / "r").glob("claims*"))
+
+
+def test_reports_are_readable_by_the_group(hard_and_ls_report):
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("claims.json", "claims.html"):
+        assert (hard_and_ls_report["dir"] / name).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# Faults found on undertrained models of one's own ----------------------------------------------
+
+def test_alignment_bins_take_fewer_clean_correct_samples_than_bins():
+    from repcore.alignment_bins import binned_success
+    cos, fooled, kept = np.linspace(0, 1, 6), np.array([0, 1, 0, 1, 0, 1.0]), np.array([0, 0, 0, 0, 1, 1.0])
+    rates, counts = binned_success(np.ones(6), cos, fooled, kept, bins=3)
+    assert counts.sum() == 2 and np.nansum(rates * counts) == 1
+
+
+def test_a_temperature_fit_without_optimum_leaves_only_the_t_margins_undefined():
+    from claims.zoo_views import MeasuredMargins
+    margins = MeasuredMargins([_zoo_with(1.0, 0.7), _zoo_with(1.0, 0.7)])  # all calibration images right: T* -> 0
+    assert np.isnan(margins["temperature_tolerance"].bound)
+    assert "cannot be measured" in margins["temperature_tolerance"].evidence
+    assert margins["rms_change"].bound == 0.0
+
+
+def test_a_state_dict_of_your_own_cifar_resnet18_class_loads_through_a_factory(tmp_path):
+    import shutil
+
+    from fixtures.checkpoints import load_checkpoint
+    shutil.copy(ROOT / "examples" / "cifar_resnet.py", tmp_path / "my_resnet.py")
+    shutil.copy(ROOT / "examples" / "cifar_resnet.py", tmp_path / "manifest_resnet.py")  # found beside the manifest
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import my_resnet
+        net = my_resnet.resnet18(num_classes=10).eval()
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert {"conv1.weight", "layer2.0.shortcut.0.weight",
+            "linear.weight"} <= set(net.state_dict())
+    torch.save(net.state_dict(), tmp_path / "hard_s0.pt")
+    (tmp_path / "m.toml").write_text('dataset = "cifar10_jpeg"\narch = "manifest_resnet:resnet18"\nnum_classes = 10\n'
+                                     '[[models.hard]]\nfile = "hard_s{seed}.pt"\nseeds = [0]\n')
+    (checkpoint,) = read_manifest(tmp_path / "m.toml").checkpoints
+    model = load_checkpoint(checkpoint)
+    x = torch.rand(2, 3, 32, 32)
+    assert model.head is model.net.linear and torch.allclose(model(x), net(x))
+    assert "manifest_resnet" in sys.modules and str(tmp_path) not in sys.path
+    (tmp_path / "m.toml").write_text('dataset = "cifar10_jpeg"\narch = "manifest_resnet:nope"\nnum_classes = 10\n'
+                                     '[[models.hard]]\nfile = "hard_s0.pt"\n')
+    with pytest.raises(CheckpointError, match="arch 'manifest_resnet:nope' cannot build a network"):
+        load_checkpoint(read_manifest(tmp_path / "m.toml").checkpoints[0])

@@ -155,9 +155,10 @@ def overview_columns(metrics: set[str]) -> dict[str, str]:
     return {**OVERVIEW, **{m: f"{m[4:]} success" for m in attacks}}
 
 
-def overview(models: dict[str, dict]) -> dict:
-    """Per setting and role, each overview metric over the seeds: mean, lowest, highest, seeds.
-    Roles without an accuracy (the sweep, the 2-D figures' models) are left out."""
+def overview(models: dict[str, dict], roles: list[str] = ()) -> dict:
+    """Per setting and role, each overview metric over the seeds: mean, lowest, highest, seeds;
+    ``roles`` first in their order (hard, then the compared regularizers). Roles without an
+    accuracy (the sweep, the 2-D figures' models) are left out."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for name, metrics in models.items():
         role, _, label = name.partition("@")
@@ -174,7 +175,8 @@ def overview(models: dict[str, dict]) -> dict:
                 cells[metric] = {"mean": sum(values) / len(values), "low": min(values), "high": max(values),
                                  "seeds": len(values)}
         rows.append({"role": role, "setting": setting, "cells": cells})
-    rows.sort(key=lambda r: (r["setting"], r["role"] != "hard"))
+    order = ["hard", *roles]
+    rows.sort(key=lambda r: (r["setting"], order.index(r["role"]) if r["role"] in order else len(order)))
     used = [m for m in columns if any(m in r["cells"] for r in rows)]
     return {"columns": {m: columns[m] for m in used}, "rows": rows}
 
@@ -220,8 +222,9 @@ def forest_panels(claim: dict) -> dict[str, list[dict]]:
 
 
 def bound_origin(verdict: dict) -> str:
-    """Where a criterion's bound comes from: its margin's measurement, or the claim (CLAIMS.md)."""
-    return verdict.get("bound_evidence") or "declared with the claim (CLAIMS.md)"
+    """Where a criterion's bound comes from, in a line: its margin's measurement (without the
+    measured values, which the claim's section lists), or the claim (CLAIMS.md)."""
+    return verdict.get("bound_evidence", "").split(": ")[0] or "the claim's (CLAIMS.md)"
 
 
 def _model_key(model: str, test: dict) -> str:
@@ -270,7 +273,7 @@ def build_document(tests: list[dict], header: dict, collected: dict[str, int] | 
     previous_report = None if previous is None else {
         k: previous.get(k) for k in ("path", "git_revision", "finished", "profile")}
     return {"schema_version": SCHEMA_VERSION, **header, "complete": complete, "counts": counts,
-            "claims": claims, "models": models, "overview": overview(models), "regime": regime_checks(tests),
+            "claims": claims, "models": models, "overview": overview(models, header.get("roles", [])), "regime": regime_checks(tests),
             "previous_report": previous_report}
 
 

@@ -324,6 +324,7 @@ def session_header(config: pytest.Config, profile, device: torch.device, dataset
         "seeds": {"training": profile.training_seeds, "replicates": list(profile.seeds), "bootstrap": SEED,
                   "hypothesis": "derandomized"},
         "settings": list(profile.settings),
+        "roles": list(profile.regularized.values()),
         "test_images": profile.test_images,
         "margins": {name: {"bound": m.bound, "evidence": m.evidence} for name, m in profile.margins.items()},
         "unit_of_replication": unit_of_replication(profile),
