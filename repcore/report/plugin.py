@@ -274,6 +274,8 @@ def deciding_line(verdict: dict) -> str:
     if undecided:
         needed = undecided.get("seeds_needed")
         line += f": {undecided['kind']}" + (f" (about {needed} seeds)" if needed else "")
+    elif verdict["outcome"] == "inconclusive":
+        line += f": {verdict['reason'].split(': ')[0]}"
     return line
 
 
