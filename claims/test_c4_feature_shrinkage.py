@@ -15,6 +15,7 @@ import pytest
 
 from claims.zoo_views import confidence, predicted_alignment, shows_figures
 from fixtures.regularizers import compared
+from fixtures.roles import NEXT_SEED
 from repcore.criteria import CORRELATION, RELATIVE_CHANGE, Criterion
 from repcore.geometry import feature_rms, mean_square, sample_rms
 from repcore.report.figures import feature_histograms, rms_vs_cosine
@@ -71,4 +72,5 @@ def test_rms_decreases_as_smoothing_grows(runs, check):
 
 
 def test_control_another_hard_seed_does_not_shrink(runs, check):
-    check.not_supported(runs.decide(ANOTHER_SEED, lambda zoo: shrinkage(zoo["hard_seed1"], zoo["hard"])))
+    check.not_supported(runs.decide(ANOTHER_SEED, lambda zoo: shrinkage(zoo[NEXT_SEED], zoo["hard"]),
+                                   roles=(NEXT_SEED,)))

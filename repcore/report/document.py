@@ -10,7 +10,9 @@ every one, refuted if refuted in more than half, errored if any errored, else in
 effect depends on the setting). A negative control is decided once over all settings: it counts
 as supported if it came out supported in any (each at level 1 - 0.05 / settings). A claim of which
 fewer tests finished than were selected (an interrupted run) is incomplete, whatever its finished
-tests say: "incomplete: k of n tests ran".
+tests say: "incomplete: k of n tests ran". A test skipped because the models under test lack a role
+it compares (a checkpoint manifest) leaves the verdict, and the reason counts it with the roles it
+needs ("supported on 5 of 9 criteria; 4 criteria not run (need cutmix, mixup)").
 """
 
 import json
@@ -59,7 +61,7 @@ def not_run(tests: list[dict]) -> dict | None:
 
 
 def not_run_note(missing: dict | None) -> str:
-    """``missing`` (``not_run``) in a few words: "4 not run (need mixup, cutmix)"."""
+    """``missing`` (``not_run``) in a few words: "; 4 criteria not run (need cutmix, mixup)"."""
     if not missing:
         return ""
     parts = [f"{missing['criteria']} criteria" if missing["criteria"] else "",
