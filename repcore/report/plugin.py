@@ -13,8 +13,8 @@ a temporary folder, named.
 """
 
 import datetime
-import math
 import importlib.metadata
+import math
 import platform
 import shutil
 import subprocess
@@ -218,11 +218,10 @@ class ClaimsReport:
         tr = terminalreporter
         tr.section("repcore claims")
         for claim in document["claims"]:
-            statistic = deciding_line(claim["deciding"]) if claim["deciding"] else claim["reason"]
-            if claim["settings"]:
-                statistic = claim["reason"]
-            elif claim["not_run"]:
-                statistic += not_run_note(claim["not_run"])
+            if claim["settings"] or not claim["deciding"]:
+                statistic = claim["reason"]  # it counts the tests that did not run
+            else:
+                statistic = deciding_line(claim["deciding"]) + not_run_note(claim["not_run"])
             tr.write_line(f"{claim['id']:<4} {claim['verdict'].upper():<13} {statistic[:150]}")
         counts = ", ".join(f"{n} {o}" for o, n in document["counts"].items() if n)
         tr.write_line(f"claims: {counts}")
