@@ -19,7 +19,7 @@ import torch  # noqa: E402
 import torchattacks  # noqa: E402
 from timing import repeat_seconds, spread  # noqa: E402
 
-from fixtures.models import build_model  # noqa: E402
+from repcore.fixtures.models import build_model  # noqa: E402
 from repcore.attacks import AttackConfig, pgd, run_attack  # noqa: E402
 from repcore.features import channels_last  # noqa: E402
 

@@ -35,7 +35,7 @@ N_TEST = 5000
 
 
 def _spec(recipe: dict, seed: int):
-    from fixtures.spec import DataSpec, ModelSpec
+    from repcore.fixtures.spec import DataSpec, ModelSpec
     data = DataSpec("embedded", n_train=recipe["n_train"], n_val=500, n_test=N_TEST,
                     image_size=recipe["image_size"])
     return ModelSpec(data=data, epochs=recipe["epochs"], seed=seed)
@@ -46,8 +46,8 @@ def _measure(job: tuple[str, int, int]) -> dict:
     os.environ["OMP_NUM_THREADS"] = "1"
     import torch
     torch.set_num_threads(1)
-    from fixtures.data import load_dataset
-    from fixtures.training import train_model
+    from repcore.fixtures.data import load_dataset
+    from repcore.fixtures.training import train_model
     from repcore import regime
     from repcore.attacks import paper_attacks, run_attack
     from repcore.features import head_parameters, representations

@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from claims.zoo_views import spread_of_pair  # noqa: E402
-from fixtures.cache import default_cache_dir  # noqa: E402
-from fixtures.options import add_options, selected_profile  # noqa: E402
-from fixtures.zoo import Zoo, build_zoo, default_jobs, resolve_device, unique_models  # noqa: E402
+from repcore.claims.zoo_views import spread_of_pair  # noqa: E402
+from repcore.fixtures.cache import default_cache_dir  # noqa: E402
+from repcore.fixtures.options import add_options, selected_profile  # noqa: E402
+from repcore.fixtures.zoo import Zoo, build_zoo, default_jobs, resolve_device, unique_models  # noqa: E402
 from repcore.spread import RULES, margin_from_pairs  # noqa: E402
 
 

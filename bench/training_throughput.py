@@ -22,10 +22,10 @@ from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 from torchvision.transforms import v2  # noqa: E402
 from timing import spread, synchronize  # noqa: E402
 
-from fixtures.data import load_dataset  # noqa: E402
-from fixtures.models import build_model  # noqa: E402
-from fixtures.spec import DataSpec  # noqa: E402
-from fixtures.training import random_crop_flip  # noqa: E402
+from repcore.fixtures.data import load_dataset  # noqa: E402
+from repcore.fixtures.models import build_model  # noqa: E402
+from repcore.fixtures.spec import DataSpec  # noqa: E402
+from repcore.fixtures.training import random_crop_flip  # noqa: E402
 
 
 def _step(model, optimizer, images, labels):

@@ -30,13 +30,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 import torch  # noqa: E402
 from timing import matmul_peak, peak_memory, repeat_seconds, spread  # noqa: E402
 
-from fixtures.data import cached_dataset  # noqa: E402
-from fixtures.estimate import forward_flops, training_flops  # noqa: E402
-from fixtures.evaluations import attacked_images  # noqa: E402
-from fixtures.options import OPTIONS, add_options, selected_profile  # noqa: E402
-from fixtures.profiles import Profile  # noqa: E402
-from fixtures.training import train_model  # noqa: E402
-from fixtures.zoo import Zoo, build_zoo, default_jobs, resolve_device, unique_models  # noqa: E402
+from repcore.fixtures.data import cached_dataset  # noqa: E402
+from repcore.fixtures.estimate import forward_flops, training_flops  # noqa: E402
+from repcore.fixtures.evaluations import attacked_images  # noqa: E402
+from repcore.fixtures.options import OPTIONS, add_options, selected_profile  # noqa: E402
+from repcore.fixtures.profiles import Profile  # noqa: E402
+from repcore.fixtures.training import train_model  # noqa: E402
+from repcore.fixtures.zoo import Zoo, build_zoo, default_jobs, resolve_device, unique_models  # noqa: E402
 
 APGD_ITERATIONS = 100  # per restart, AutoAttack's standard APGD budget
 

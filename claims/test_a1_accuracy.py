@@ -4,8 +4,8 @@ control: the 2-D bottleneck model (same recipe, a 2-unit representation), which 
 
 import pytest
 
-from claims.zoo_views import correct
-from fixtures.regularizers import compared
+from repcore.claims.zoo_views import correct
+from repcore.fixtures.regularizers import compared
 from repcore.criteria import SHARE_DIFFERENCE, Criterion
 from repcore.stats import Estimate, comparison, weighted_mean
 

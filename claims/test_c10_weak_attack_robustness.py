@@ -14,11 +14,11 @@ control: the hard-label recipe retrained with the next seed, against the hard mo
 import numpy as np
 import pytest
 
-from claims.zoo_views import attack_success, attacked, measurable_weak_attack
-from fixtures.evaluations import attack_outcome, transfer_outcome
-from fixtures.profiles import TRANSFER_ATTACKS
-from fixtures.regularizers import compared
-from fixtures.roles import NEXT_SEED
+from repcore.claims.zoo_views import attack_success, attacked, measurable_weak_attack
+from repcore.fixtures.evaluations import attack_outcome, transfer_outcome
+from repcore.fixtures.profiles import TRANSFER_ATTACKS
+from repcore.fixtures.regularizers import compared
+from repcore.fixtures.roles import NEXT_SEED
 from repcore.criteria import SHARE_DIFFERENCE, Criterion
 from repcore.report.figures import white_box_and_transfer
 from repcore.stats import Estimate, comparison

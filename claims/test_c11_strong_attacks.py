@@ -8,9 +8,9 @@ Negative control: a weak attack (PGD^w) on the hard model does not defeat it.
 
 import pytest
 
-from claims.zoo_views import attack_success, attacked
-from fixtures.evaluations import attack_outcome, attacked_images
-from fixtures.regularizers import compared
+from repcore.claims.zoo_views import attack_success, attacked
+from repcore.fixtures.evaluations import attack_outcome, attacked_images
+from repcore.fixtures.regularizers import compared
 from repcore.criteria import SHARE, SHARE_DIFFERENCE, Criterion
 from repcore.stats import Estimate, bootstrap
 

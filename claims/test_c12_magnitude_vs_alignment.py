@@ -14,8 +14,8 @@ permutation distribution.
 import numpy as np
 import pytest
 
-from claims.zoo_views import on_kept, overconfident_baseline, true_class_alignment
-from fixtures.evaluations import attack_outcome
+from repcore.claims.zoo_views import on_kept, overconfident_baseline, true_class_alignment
+from repcore.fixtures.evaluations import attack_outcome
 from repcore.calibration import (FitAtBoundError, confidence_and_correct, fit_feature_scale, scaled_feature_logits,
                                  weighted_calibration_error)
 from repcore.criteria import SHARE, SHARE_DIFFERENCE, Criterion

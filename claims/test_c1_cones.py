@@ -13,8 +13,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claims.zoo_views import large_bias, min_loss_centers, small_bias
-from fixtures.regularizers import compared
+from repcore.claims.zoo_views import large_bias, min_loss_centers, small_bias
+from repcore.fixtures.regularizers import compared
 from repcore.criteria import SHARE, Criterion
 from repcore.features import head_parameters
 from repcore.geometry import class_means, prediction_unchanged_under_scaling

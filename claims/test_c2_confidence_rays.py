@@ -12,8 +12,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claims.zoo_views import confidence, predicted_alignment
-from fixtures.regularizers import compared
+from repcore.claims.zoo_views import confidence, predicted_alignment
+from repcore.fixtures.regularizers import compared
 from repcore.criteria import CORRELATION, Criterion
 from repcore.geometry import confidence_along_rays
 from repcore.stats import bootstrap, spearman_permutations, weighted_spearman

@@ -9,8 +9,8 @@ the confidences shuffled across samples, decided on its seeded permutation distr
 import numpy as np
 import pytest
 
-from claims.zoo_views import confidence, predicted_alignment
-from fixtures.regularizers import compared
+from repcore.claims.zoo_views import confidence, predicted_alignment
+from repcore.fixtures.regularizers import compared
 from repcore.criteria import CORRELATION_DIFFERENCE, Criterion
 from repcore.features import head_parameters
 from repcore.geometry import alignment, class_means

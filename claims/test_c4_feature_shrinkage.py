@@ -13,9 +13,9 @@ recipe retrained with the next seed, against the hard model.
 import numpy as np
 import pytest
 
-from claims.zoo_views import confidence, predicted_alignment, shows_figures
-from fixtures.regularizers import compared
-from fixtures.roles import NEXT_SEED
+from repcore.claims.zoo_views import confidence, predicted_alignment, shows_figures
+from repcore.fixtures.regularizers import compared
+from repcore.fixtures.roles import NEXT_SEED
 from repcore.criteria import CORRELATION, RELATIVE_CHANGE, Criterion
 from repcore.geometry import feature_rms, mean_square, sample_rms
 from repcore.report.figures import feature_histograms, rms_vs_cosine

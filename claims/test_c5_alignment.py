@@ -10,9 +10,9 @@ hard model.
 
 import pytest
 
-from claims.zoo_views import predicted_alignment
-from fixtures.regularizers import compared
-from fixtures.roles import NEXT_SEED
+from repcore.claims.zoo_views import predicted_alignment
+from repcore.fixtures.regularizers import compared
+from repcore.fixtures.roles import NEXT_SEED
 from repcore.criteria import CORRELATION_DIFFERENCE, Criterion
 from repcore.stats import Estimate, comparison, weighted_mean
 

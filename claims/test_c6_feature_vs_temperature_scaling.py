@@ -19,8 +19,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claims.zoo_views import large_bias
-from fixtures.regularizers import compared
+from repcore.claims.zoo_views import large_bias
+from repcore.fixtures.regularizers import compared
 from repcore.calibration import (FitAtBoundError, confidence_and_correct, ece_curve, fit_feature_scale,
                                  fit_logit_scales, fit_temperature, fit_temperatures, refit_logit_scales,
                                  refit_temperatures, scaled_feature_logits, weighted_calibration_error)

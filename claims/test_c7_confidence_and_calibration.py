@@ -13,8 +13,8 @@ smoothed further (the strongest) does not improve ECE.
 
 import pytest
 
-from claims.zoo_views import overconfident_baseline, shows_figures
-from fixtures.regularizers import compared
+from repcore.claims.zoo_views import overconfident_baseline, shows_figures
+from repcore.fixtures.regularizers import compared
 from repcore.calibration import (adaptive_calibration_error, confidence_and_correct,
                                  expected_calibration_error, signed_gap, weighted_calibration_error)
 from repcore.criteria import SHARE_DIFFERENCE, Criterion

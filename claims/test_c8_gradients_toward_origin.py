@@ -13,9 +13,9 @@ alignments, decided on its seeded permutation distribution.
 import numpy as np
 import pytest
 
-from claims.zoo_views import correct, min_loss_centers, on_kept, true_class_alignment
-from fixtures.evaluations import attack_outcome
-from fixtures.regularizers import compared
+from repcore.claims.zoo_views import correct, min_loss_centers, on_kept, true_class_alignment
+from repcore.fixtures.evaluations import attack_outcome
+from repcore.fixtures.regularizers import compared
 from repcore.criteria import CORRELATION, CORRELATION_DIFFERENCE, SHARE, Criterion
 from repcore.features import head_parameters
 from repcore.geometry import class_means, inward_displacement, radial_index

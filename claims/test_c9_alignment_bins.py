@@ -18,9 +18,9 @@ from functools import partial
 import numpy as np
 import pytest
 
-from claims.zoo_views import measurable_weak_attack, true_class_alignment
-from fixtures.evaluations import attack_outcome
-from fixtures.regularizers import compared
+from repcore.claims.zoo_views import measurable_weak_attack, true_class_alignment
+from repcore.fixtures.evaluations import attack_outcome
+from repcore.fixtures.regularizers import compared
 from repcore.alignment_bins import bin_count, bin_trend, equal_count_edges, sample_bins, smallest_bin
 from repcore.criteria import CORRELATION, Criterion
 from repcore.report.figures import asr_by_alignment

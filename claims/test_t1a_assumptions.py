@@ -13,7 +13,7 @@ come out below the bound). Both values come from a model, trained for every seed
 import pytest
 import torch
 
-from fixtures.regularizers import compared
+from repcore.fixtures.regularizers import compared
 from repcore import regime
 from repcore.criteria import NON_NEGATIVE, Criterion
 from repcore.features import head_parameters

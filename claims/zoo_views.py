@@ -10,8 +10,8 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from fixtures.cache import load_or_build
-from fixtures.evaluations import attack_outcome
+from repcore.fixtures.cache import load_or_build
+from repcore.fixtures.evaluations import attack_outcome
 from repcore import regime
 from repcore.calibration import FitAtBoundError, confidence_and_correct, expected_calibration_error, fit_temperature
 from repcore.criteria import NON_NEGATIVE, Criterion, Verdict

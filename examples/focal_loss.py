@@ -13,8 +13,8 @@ and seeds, cached like the others):
 import torch
 from torch.nn import functional as F
 
-from fixtures.regularizers import Regularizer
-from fixtures.spec import ModelSpec
+from repcore.fixtures.regularizers import Regularizer
+from repcore.fixtures.spec import ModelSpec
 
 GAMMA = 3.0
 

@@ -1,7 +1,7 @@
 """``python -m repcore.nightly --profile paper --device cuda --data-root /data``: one night of the
 suite, as the nightly workflow runs it (and as anyone can, on the CPU with a CPU profile).
 
-1. ``python -m fixtures build``: train what the persistent cache lacks (``--cache-dir``, default
+1. ``python -m repcore.fixtures build``: train what the persistent cache lacks (``--cache-dir``, default
    ``$REPCORE_CACHE_DIR``), with progress; ``--prune-days N`` first removes models of no current
    profile older than N days.
 2. ``pytest claims -n auto`` with ``--previous-report`` set to the last night's report, so the
@@ -26,13 +26,11 @@ from pathlib import Path
 
 import platformdirs
 
-from fixtures.profiles import get_profile
+from repcore.fixtures.profiles import get_profile
+from repcore.cli import claims_arguments
 from repcore.files import atomic_write
 from repcore.report.compare import REGRESSION_POLICIES, diff, read_report, regressions
-from repcore.report.plugin import ReportDirError, check_report_dir
-
-ROOT = Path(__file__).resolve().parents[1]
-
+from repcore.report.session import ReportDirError, check_report_dir
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m repcore.nightly", description=__doc__,
@@ -66,7 +64,7 @@ def _zoo_options(args: argparse.Namespace) -> list[str]:
 
 def _run(command: list[str]) -> int:
     print(f"$ {' '.join(command)}", flush=True)
-    return subprocess.run(command, cwd=ROOT).returncode
+    return subprocess.run(command).returncode
 
 
 def summary(profile: str, current: dict, previous: dict | None, failing: list[str]) -> str:
@@ -92,26 +90,26 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name) is not None:
             setattr(args, name, getattr(args, name).resolve())
     if args.dry_run:
-        return _run([sys.executable, "-m", "fixtures", "plan", *_zoo_options(args)])
+        return _run([sys.executable, "-m", "repcore.fixtures", "plan", *_zoo_options(args)])
     history = (args.history or _default_history(args.cache_dir)) / args.profile
     try:
         check_report_dir(history, "--history")
     except ReportDirError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if args.prune_days is not None and _run([sys.executable, "-m", "fixtures", "prune", *_zoo_options(args),
+    if args.prune_days is not None and _run([sys.executable, "-m", "repcore.fixtures", "prune", *_zoo_options(args),
                                              "--older-than", str(args.prune_days)]) != 0:
         return 2
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
-    if _run([sys.executable, "-m", "fixtures", "build", *_zoo_options(args), *jobs]) != 0:
+    if _run([sys.executable, "-m", "repcore.fixtures", "build", *_zoo_options(args), *jobs]) != 0:
         print("error: the build failed; no claims were run", file=sys.stderr)
         return 2
     latest = history / "latest.json"
     previous = previous_night(latest, args)
     shutil.rmtree(args.report_dir, ignore_errors=True)
-    exit_code = _run([sys.executable, "-m", "pytest", *args.claims, "-n", "auto", "-p", "no:cacheprovider",
-                      *_zoo_options(args), "--report-dir", str(args.report_dir),
-                      *(["--previous-report", str(latest)] if previous else [])])
+    exit_code = _run([sys.executable, "-m", "pytest", *claims_arguments(
+        [] if args.claims == ["claims"] else args.claims,
+        [*_zoo_options(args), "--report-dir", str(args.report_dir), *(["--previous-report", str(latest)] if previous else [])])])
     selected = args.claims != ["claims"]  # a night of some claim modules: its report is partial by design
     report = args.report_dir / ("claims.partial.json" if selected else "claims.json")
     current = read_report(report) if exit_code <= 1 and report.is_file() else None

@@ -5,7 +5,7 @@ import multiprocessing
 
 import pytest
 
-from fixtures.spec import DataSpec, ModelSpec
+from repcore.fixtures.spec import DataSpec, ModelSpec
 
 TINY = ModelSpec(data=DataSpec("embedded", n_train=96, n_val=32, n_test=64), epochs=3, batch_size=32)
 

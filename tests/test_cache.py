@@ -4,8 +4,8 @@ import time
 import pytest
 import torch
 
-from fixtures.cache import ArtifactError, artifact_paths, load_or_build, read_artifact, write_artifact
-from fixtures.spec import FORMAT_VERSION
+from repcore.fixtures.cache import ArtifactError, artifact_paths, load_or_build, read_artifact, write_artifact
+from repcore.fixtures.spec import FORMAT_VERSION
 
 
 def _payload():

@@ -14,8 +14,8 @@ import torch
 import torchvision
 from torch import nn
 
-from fixtures.checkpoints import CheckpointError, load_checkpoint, read_manifest
-from fixtures.zoo import load_external, load_or_train
+from repcore.fixtures.checkpoints import CheckpointError, load_checkpoint, read_manifest
+from repcore.fixtures.zoo import load_external, load_or_train
 from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parents[1]

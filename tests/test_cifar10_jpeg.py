@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fixtures import cifar10_jpeg
-from fixtures.data import DataNotFoundError, load_dataset
-from fixtures.spec import DataSpec
+from repcore.fixtures import cifar10_jpeg
+from repcore.fixtures.data import DataNotFoundError, load_dataset
+from repcore.fixtures.spec import DataSpec
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 needs_copy = pytest.mark.skipif(not (SHARED / "cifar10" / "jpeg_q75_all.npz").is_file(),

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import torch
 
-from fixtures.cache import read_artifact
-from fixtures.zoo import load_or_train
+from repcore.fixtures.cache import read_artifact
+from repcore.fixtures.zoo import load_or_train
 from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _torchrun_build(cache_dir: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-         "-m", "fixtures", "build", "--profile", "tiny", "--model", "hard", "--device", "cpu",
+         "-m", "repcore.fixtures", "build", "--profile", "tiny", "--model", "hard", "--device", "cpu",
          "--cache-dir", str(cache_dir)],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
                        "REPCORE_PLUGINS": "tests.tiny_profile"},

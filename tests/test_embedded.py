@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fixtures import embedded
+from repcore.fixtures import embedded
 
 
 def test_same_seed_gives_identical_images_and_labels():

@@ -13,12 +13,12 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from claims import conftest as claims_conftest
+from repcore import pytest_plugin
 from examples.focal_loss import FOCAL, focal_loss
-from fixtures import regularizers
-from fixtures.options import OPTIONS, add_options
-from fixtures.profiles import get_profile, replicated_roles
-from fixtures.regularizers import Regularizer
+from repcore.fixtures import regularizers
+from repcore.fixtures.options import OPTIONS, add_options
+from repcore.fixtures.profiles import get_profile, replicated_roles
+from repcore.fixtures.regularizers import Regularizer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,7 +61,7 @@ def test_the_built_in_roles_keep_their_cache_keys(focal_registered):
 @pytest.mark.parametrize("reference, words", [
     ("examples.focal_loss:NOPE", "cannot be loaded"),
     ("no_such_module:FOCAL", "cannot be loaded"),
-    ("examples.focal_loss:focal_loss", "is not a fixtures.regularizers.Regularizer"),
+    ("examples.focal_loss:focal_loss", "is not a repcore.fixtures.regularizers.Regularizer"),
 ])
 def test_a_bad_regularizer_reference_is_one_clear_error(reference, words):
     with pytest.raises(ValueError, match=words):
@@ -78,7 +78,7 @@ def test_a_regularizer_may_not_take_a_role_or_name_already_taken(monkeypatch):
 
 def test_training_workers_train_a_user_regularizer_named_on_the_command_line(tmp_path):
     run = subprocess.run(
-        [sys.executable, "-m", "fixtures", "build", "--profile", "tiny", "--device", "cpu", "--jobs", "2",
+        [sys.executable, "-m", "repcore.fixtures", "build", "--profile", "tiny", "--device", "cpu", "--jobs", "2",
          "--regularizer", "examples.focal_loss:FOCAL", "--model", "focal", "--model", "hard",
          "--cache-dir", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
@@ -104,9 +104,10 @@ def test_every_front_door_takes_the_same_options():
 
 
 def test_a_claim_module_nobody_registered_is_an_error_at_collection():
-    claims_dir = Path(claims_conftest.__file__).parent
+    claims_dir = ROOT / "claims"
+    config = SimpleNamespace(rootpath=ROOT)
     items = [SimpleNamespace(nodeid="claims/test_c4_feature_shrinkage.py::test_x", path=claims_dir / "test_c4_feature_shrinkage.py"),
              SimpleNamespace(nodeid="claims/test_c99_new_claim.py::test_y", path=claims_dir / "test_c99_new_claim.py")]
     with pytest.raises(pytest.UsageError, match="claims/test_c99_new_claim.py: no claim registered"):
-        claims_conftest.pytest_collection_modifyitems(None, items)
-    claims_conftest.pytest_collection_modifyitems(None, items[:1])
+        pytest_plugin.pytest_collection_modifyitems(config, items)
+    pytest_plugin.pytest_collection_modifyitems(config, items[:1])

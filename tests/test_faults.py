@@ -15,14 +15,14 @@ import numpy as np
 import pytest
 import torch
 
-from fixtures import __main__ as fixtures_cli
-from fixtures import cifar10_jpeg
-from fixtures.cache import ArtifactError, artifact_paths, load_or_build, read_artifact, remove_artifacts, write_artifact
-from fixtures.cifar10_jpeg import DataIntegrityError
-from fixtures.data import DataNotFoundError, load_dataset
-from fixtures.evaluations import outcome_key
-from fixtures.plain_pickle import UnsafePickleError, load_plain
-from fixtures.spec import DataSpec
+from repcore.fixtures import __main__ as fixtures_cli
+from repcore.fixtures import cifar10_jpeg
+from repcore.fixtures.cache import ArtifactError, artifact_paths, load_or_build, read_artifact, remove_artifacts, write_artifact
+from repcore.fixtures.cifar10_jpeg import DataIntegrityError
+from repcore.fixtures.data import DataNotFoundError, load_dataset
+from repcore.fixtures.evaluations import outcome_key
+from repcore.fixtures.plain_pickle import UnsafePickleError, load_plain
+from repcore.fixtures.spec import DataSpec
 from repcore.attacks import AttackConfig
 from repcore.report import __main__ as report_cli
 
@@ -162,7 +162,7 @@ def test_an_interrupted_claims_run_marks_claims_incomplete_beside_the_complete_r
 
 def _start_build(cache_dir: Path, token: str) -> subprocess.Popen:
     build = subprocess.Popen(
-        [sys.executable, "-m", "fixtures", "build", "--profile", "tiny", "--device", "cpu", "--jobs", "2",
+        [sys.executable, "-m", "repcore.fixtures", "build", "--profile", "tiny", "--device", "cpu", "--jobs", "2",
          "--cache-dir", str(cache_dir)],
         cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_interruptible,
         env={**os.environ, "PYTHONPATH": str(ROOT), "REPCORE_PLUGINS": "tests.tiny_profile",
@@ -252,7 +252,7 @@ def test_a_malformed_data_folder_is_one_clear_error(tmp_path, make, error, words
 def test_the_build_cli_answers_a_malformed_data_folder_in_one_line(tmp_path):
     _copy_folder(tmp_path / "cifar10", _split_arrays(n_train=10))
     run = subprocess.run(
-        [sys.executable, "-m", "fixtures", "build", "--profile", "cifar10-cpu", "--seeds", "0", "--model", "hard",
+        [sys.executable, "-m", "repcore.fixtures", "build", "--profile", "cifar10-cpu", "--seeds", "0", "--model", "hard",
          "--data-root", str(tmp_path), "--cache-dir", str(tmp_path / "cache"), "--jobs", "1"],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 2 and "expected 50000 images" in _one_line_error(run.stderr)
@@ -320,7 +320,7 @@ def test_the_readme_install_line_installs_what_the_unit_tests_import():
 
 
 def test_prune_removes_only_old_models_of_no_kept_profile_with_their_outcomes(cache_dir, capsys):
-    from fixtures.profiles import get_profile
+    from repcore.fixtures.profiles import get_profile
     kept = get_profile("smoke", seeds="0").models["hard"].key()
     for key in (kept, "orphan", "recent"):
         write_artifact(cache_dir, key, {"w": torch.ones(1)}, {"spec": {}})
@@ -339,7 +339,7 @@ def test_prune_removes_only_old_models_of_no_kept_profile_with_their_outcomes(ca
 # selections (numbered as the hardening issue lists them) ------------------------------------------
 
 def _small_cnn(folder: Path, name: str, classes: int = 10, nan: bool = False) -> str:
-    from fixtures.models import build_model
+    from repcore.fixtures.models import build_model
     state = build_model("small_cnn", classes, (0.5,) * 3, (0.25,) * 3).state_dict()
     if nan:
         state["head.weight"][0, 0] = float("nan")
@@ -359,12 +359,12 @@ def _entry(role: str, file: str, seed: int = 0, **extra) -> str:
 
 
 def _read_manifest(path: Path):
-    from fixtures.checkpoints import read_manifest
+    from repcore.fixtures.checkpoints import read_manifest
     return read_manifest(path)
 
 
 def test_d1_only_the_toml_boolean_true_opts_in_to_unpickling(tmp_path):
-    from fixtures.checkpoints import CheckpointError, load_checkpoint
+    from repcore.fixtures.checkpoints import CheckpointError, load_checkpoint
     marker = tmp_path / "ran"
     torch.save(_Planted(marker), tmp_path / "planted.pt")
     body = '[[models.hard]]\nfile = "planted.pt"\nformat = "module"\nnum_classes = 10\n'
@@ -378,7 +378,7 @@ def test_d1_only_the_toml_boolean_true_opts_in_to_unpickling(tmp_path):
 
 
 def test_d2_a_head_with_another_class_count_than_the_data_is_refused(tmp_path):
-    from fixtures.checkpoints import CheckpointError
+    from repcore.fixtures.checkpoints import CheckpointError
     _small_cnn(tmp_path, "five.pt", classes=5)
     with pytest.raises(CheckpointError, match="num_classes = 5, but embedded has 10 classes"):
         _read_manifest(_manifest(tmp_path, _entry("hard", "five.pt").replace("num_classes = 10", "num_classes = 5")))
@@ -386,7 +386,7 @@ def test_d2_a_head_with_another_class_count_than_the_data_is_refused(tmp_path):
 
 @pytest.mark.parametrize("role", ["hard", "hard_seed1", "ls_0.05", "bottleneck_bias", "imbalanced"])
 def test_d3_a_plugin_cannot_take_a_role_of_the_zoo(role):
-    from fixtures.regularizers import Regularizer, register
+    from repcore.fixtures.regularizers import Regularizer, register
     with pytest.raises(ValueError, match=f"role {role!r} is one of the zoo's own"):
         register(Regularizer(f"plugin_{role}", role, f"Plugin {role}"))
 
@@ -396,7 +396,7 @@ class _Config:
 
     def __init__(self, args=("claims",), **options):
         self.args, self.rootpath = list(args), ROOT
-        self.options = {"keyword": "", "markexpr": "", "deselect": None, **options}
+        self.options = {"keyword": "", "markexpr": "", "deselect": None, "pyargs": False, **options}
 
     def getoption(self, name):
         return self.options[name]
@@ -404,7 +404,7 @@ class _Config:
 
 def test_d4_any_selection_of_claim_tests_makes_a_partial_report():
     from repcore.report.claims import CLAIMS
-    from repcore.report.plugin import selection
+    from repcore.report.session import selection
     every = set(CLAIMS)
     assert selection(_Config(), every) is None and selection(_Config(args=()), every) is None
     assert selection(_Config(deselect=["claims/test_c4_feature_shrinkage.py::x"]), every).startswith("--deselect")
@@ -427,7 +427,7 @@ def test_d4_a_path_selection_leaves_the_complete_report_alone(tmp_path):
 
 
 def test_d5_a_manifest_role_the_claims_do_not_know_or_a_seed_without_its_baseline_is_refused(tmp_path):
-    from fixtures.profiles import from_checkpoints, get_profile
+    from repcore.fixtures.profiles import from_checkpoints, get_profile
     for name in ("hard.pt", "ls.pt"):
         _small_cnn(tmp_path, name)
     typo = _read_manifest(_manifest(tmp_path, _entry("hard", "hard.pt") + _entry("lss", "ls.pt")))
@@ -482,7 +482,7 @@ def test_d7_a_bad_checkpoint_stops_the_run_before_its_first_test_in_one_line(tmp
 
 @pytest.mark.parametrize("file", ["nope.pt", ".", "/dev/zero", "loop.pt"])
 def test_d8_d9_a_checkpoint_file_must_be_a_regular_file(tmp_path, file):
-    from fixtures.checkpoints import CheckpointError
+    from repcore.fixtures.checkpoints import CheckpointError
     (tmp_path / "loop.pt").symlink_to(tmp_path / "loop.pt")
     with pytest.raises(CheckpointError, match="does not exist|is not a regular file|cannot be resolved"):
         _read_manifest(_manifest(tmp_path, _entry("hard", file)))
@@ -512,7 +512,7 @@ def test_d10_a_checkpoint_is_hashed_once_and_in_blocks(tmp_path, monkeypatch):
     ('n_train = "many"\n', "n_train must be a whole number"),
 ])
 def test_d11_the_manifests_data_fields_are_checked_when_it_is_read(tmp_path, top, message):
-    from fixtures.checkpoints import CheckpointError
+    from repcore.fixtures.checkpoints import CheckpointError
     _small_cnn(tmp_path, "hard.pt")
     path = tmp_path / "M.toml"
     fields = {"dataset": '"embedded"', "n_train": "96", "n_val": "32", "n_test": "64"}
@@ -524,7 +524,7 @@ def test_d11_the_manifests_data_fields_are_checked_when_it_is_read(tmp_path, top
 
 def test_d12_a_plugin_that_raises_at_import_is_one_line_naming_it(tmp_path):
     (tmp_path / "broken_plugin.py").write_text("raise RuntimeError('the plugin is broken')\n")
-    run = subprocess.run([sys.executable, "-m", "fixtures", "list", "--regularizer", "broken_plugin:REG"],
+    run = subprocess.run([sys.executable, "-m", "repcore.fixtures", "list", "--regularizer", "broken_plugin:REG"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": f"{ROOT}:{tmp_path}"})
     line = _one_line_error(run.stderr)
@@ -539,8 +539,8 @@ def test_d12_a_plugin_that_raises_at_import_is_one_line_naming_it(tmp_path):
 def test_d13_a_plugin_loss_is_checked_when_registered_and_named_when_it_fails(tiny_spec):
     from dataclasses import replace
 
-    from fixtures.regularizers import REGISTRY, Regularizer, register
-    from fixtures.training import RegularizerError, train_model
+    from repcore.fixtures.regularizers import REGISTRY, Regularizer, register
+    from repcore.fixtures.training import RegularizerError, train_model
     with pytest.raises(ValueError, match="loss must be callable"):
         register(Regularizer("not_callable", "not_callable", "NotCallable", loss=42))
 
@@ -659,7 +659,7 @@ def small_disk(tmp_path):
 
 def test_d20_a_full_disk_during_a_build_is_one_line_naming_the_file_and_leaves_nothing_half_written(small_disk):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "REPCORE_PLUGINS": "tests.tiny_profile"}
-    run = subprocess.run([sys.executable, "-m", "fixtures", "build", "--profile", "tiny", "--device", "cpu",
+    run = subprocess.run([sys.executable, "-m", "repcore.fixtures", "build", "--profile", "tiny", "--device", "cpu",
                           "--jobs", "2", "--cache-dir", str(small_disk)], cwd=ROOT, capture_output=True, text=True,
                          timeout=600, env=env)
     line = run.stderr.strip().splitlines()[-1]
@@ -699,7 +699,7 @@ def test_d21_files_get_the_permissions_the_umask_gives(tmp_path):
 
 
 def test_d22_an_attack_outcome_belongs_to_the_attack_codes_version(monkeypatch):
-    from fixtures import evaluations
+    from repcore.fixtures import evaluations
     config = AttackConfig("FGSM", "fgsm", 1 / 255)
     key = outcome_key("a" * 64, config, 100)
     monkeypatch.setattr(evaluations, "ATTACK_CODE_VERSION", evaluations.ATTACK_CODE_VERSION + 1)

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from fixtures.models import ARCHITECTURES, build_model
+from repcore.fixtures.models import ARCHITECTURES, build_model
 from repcore.features import final_linear, representations
 
 STATS = ((0.5, 0.5, 0.5), (0.25, 0.25, 0.25))

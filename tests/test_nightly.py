@@ -70,9 +70,9 @@ def test_which_verdict_changes_fail_a_night(policy, failing):
 
 
 def test_the_estimate_uses_the_rate_measured_in_the_cache_else_says_it_assumes_one(tmp_path):
-    from fixtures.cache import write_artifact
-    from fixtures.estimate import ASSUMED_RATE, forward_flops, training_flops, training_rate
-    from fixtures.spec import DataSpec, ModelSpec
+    from repcore.fixtures.cache import write_artifact
+    from repcore.fixtures.estimate import ASSUMED_RATE, forward_flops, training_flops, training_rate
+    from repcore.fixtures.spec import DataSpec, ModelSpec
     spec = ModelSpec(data=DataSpec("embedded", n_train=1000), epochs=2)
     assert training_flops(spec) == 3 * forward_flops("small_cnn", "embedded") * 1000 * 2
     assumed = training_rate(tmp_path, "cpu")

@@ -249,7 +249,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
 
 def _write_run(report_dir: Path, name: str, png: bytes, partial: bool = False) -> None:
     """Write the report of a run whose one C4 figure is ``name`` holding ``png``."""
-    from repcore.report.plugin import ClaimsReport
+    from repcore.pytest_plugin import ClaimsReport
 
     document = build_document([_test("C4", verdicts=[_verdict("C4", "supported")],
                                      figures=[{"path": name, "caption": "c"}])], {**HEADER, "partial": partial})

@@ -3,9 +3,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-from fixtures.data import load_dataset
-from fixtures.regularizers import batch_transform, training_loss
-from fixtures.training import TrainingDivergedError, train_model
+from repcore.fixtures.data import load_dataset
+from repcore.fixtures.regularizers import batch_transform, training_loss
+from repcore.fixtures.training import TrainingDivergedError, train_model
 
 CPU = torch.device("cpu")
 
@@ -96,7 +96,7 @@ def test_training_leaves_the_thread_count_as_it_was(tiny_spec):
 def test_random_crop_flip_moves_each_sample_within_the_padding():
     g = torch.Generator().manual_seed(0)
     x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).view(2, 3, 8, 8)
-    from fixtures.training import random_crop_flip
+    from repcore.fixtures.training import random_crop_flip
     out = random_crop_flip(x, g, pad=2)
     assert out.shape == x.shape
     centre = out[:, :, 2:6, 2:6]
@@ -108,7 +108,7 @@ def test_random_crop_flip_moves_each_sample_within_the_padding():
 
 
 def test_a_batch_that_does_not_split_over_the_processes_is_a_clear_error(tiny_spec, monkeypatch):
-    from fixtures import training
+    from repcore.fixtures import training
     monkeypatch.setattr(training, "rank_and_world", lambda: (0, 3))
     with pytest.raises(ValueError, match="batch size 32 does not split over 3 processes"):
         train_model(tiny_spec, load_dataset(tiny_spec.data, None), CPU)

@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from fixtures import __main__ as cli
-from fixtures.cache import artifact_paths
-from fixtures.data import DataNotFoundError, load_dataset
-from fixtures.profiles import get_profile, replicated_roles
-from fixtures.recipe import RECIPE
-from fixtures.spec import DataSpec, ModelSpec
-from fixtures.zoo import load_or_train, training_devices, unique_models
+from repcore.fixtures import __main__ as cli
+from repcore.fixtures.cache import artifact_paths
+from repcore.fixtures.data import DataNotFoundError, load_dataset
+from repcore.fixtures.profiles import get_profile, replicated_roles
+from repcore.fixtures.recipe import RECIPE
+from repcore.fixtures.spec import DataSpec, ModelSpec
+from repcore.fixtures.zoo import load_or_train, training_devices, unique_models
 from repcore.features import representations
 
 CPU = torch.device("cpu")
@@ -216,7 +216,7 @@ def test_cli_build_with_missing_real_data_fails_with_one_clear_line(tmp_path, ca
 
 
 def test_device_resolution_on_a_cpu_machine(monkeypatch):
-    from fixtures.zoo import resolve_device
+    from repcore.fixtures.zoo import resolve_device
     assert resolve_device("cpu", "gw3").type == "cpu"
     if not torch.cuda.is_available():
         assert resolve_device("auto", "gw1").type == "cpu"
@@ -229,8 +229,8 @@ def test_device_resolution_on_a_cpu_machine(monkeypatch):
 
 
 def test_a_build_runs_the_planned_attacks_once_and_the_claims_then_read_them(cache_dir):
-    from fixtures.evaluations import attack_outcome
-    from fixtures.zoo import Zoo, build_zoo
+    from repcore.fixtures.evaluations import attack_outcome
+    from repcore.fixtures.zoo import Zoo, build_zoo
     from tests.tiny_profile import tiny
 
     profile = tiny()

@@ -1,5 +1,5 @@
 """A profile ``tiny`` of tiny models (one seed, every role), for tests that run the CLIs end to
-end in processes of their own: ``REPCORE_PLUGINS=tests.tiny_profile python -m fixtures build
+end in processes of their own: ``REPCORE_PLUGINS=tests.tiny_profile python -m repcore.fixtures build
 --profile tiny``. ``REPCORE_TINY_EPOCHS`` lengthens training, so a test can stop a build midway.
 Its attacks are FGSM and PGD only: the tests that build it read no AutoAttack outcome, and its
 build runs every planned attack."""
@@ -7,7 +7,7 @@ build runs every planned attack."""
 import os
 from dataclasses import replace
 
-from fixtures.profiles import PROFILES, Profile
+from repcore.fixtures.profiles import PROFILES, Profile
 from repcore.attacks import paper_attacks
 from tests.conftest import TINY
 

@@ -1,7 +1,6 @@
-"""The pytest plugin that writes the claims report. It runs where the session ends: the xdist
-controller, or the only process without xdist. Workers send verdicts, evidence and figures (PNG
-bytes) through ``user_properties``; this plugin alone writes ``claims.json``, ``claims.html`` and
-the figures.
+"""What the claims report's writer (``repcore.pytest_plugin.ClaimsReport``) needs besides the
+test reports: the session header (provenance), whether the run is partial, where the files go and
+the terminal lines.
 
 A finished report is never lost: files are written atomically; a run that is not complete
 (interrupted, stopped early, any selection: ``-k``, ``-m``, ``--deselect``, a path inside
@@ -14,6 +13,7 @@ a temporary folder, named.
 
 import datetime
 import importlib.metadata
+import importlib.util
 import math
 import platform
 import shutil
@@ -85,13 +85,48 @@ def selection(config: pytest.Config, collected_claims: set[str]) -> str | None:
     for flag, option in (("-k", "keyword"), ("-m", "markexpr"), ("--deselect", "deselect")):
         if config.getoption(option):
             return f"{flag} {config.getoption(option)}"
-    claims_dir = Path(config.rootpath, "claims").resolve()
-    for arg in config.args:
-        path = Path(arg.split("::")[0]).resolve()
-        if "::" in arg or path != claims_dir and claims_dir in path.parents:
+    folders = claims_folders(config)
+    for arg, path in zip(config.args, argument_paths(config)):
+        if "::" in arg or any(path != folder and folder in path.parents for folder in folders):
             return f"the path {arg}"
     missing = [claim for claim in CLAIMS if claim not in collected_claims]
     return f"no test of {', '.join(missing)} collected" if missing else None
+
+
+def claims_folders(config: pytest.Config) -> set[Path]:
+    """The folders of claim modules: the installed ``repcore.claims`` and, in a checkout, ``claims/``
+    under the rootdir (the same folder when installed editable)."""
+    import repcore.claims
+    folders = {Path(repcore.claims.__file__).parent.resolve()}
+    local = Path(config.rootpath, "claims")
+    if (local / "zoo_views.py").is_file():
+        folders.add(local.resolve())
+    return folders
+
+
+def argument_paths(config: pytest.Config) -> list[Path]:
+    """The paths the run's arguments name (``--pyargs`` module names resolved to their files)."""
+    paths = []
+    for arg in config.args:
+        name = arg.split("::")[0]
+        if config.getoption("pyargs") and not Path(name).exists():
+            try:
+                spec = importlib.util.find_spec(name)
+            except (ImportError, ValueError):
+                spec = None
+            if spec is not None and spec.origin:
+                name = str(Path(spec.origin).parent if spec.submodule_search_locations else spec.origin)
+        paths.append(Path(name).resolve())
+    return paths
+
+
+def runs_claims(config: pytest.Config) -> bool:
+    """Whether this run collects claim modules (the models are needed): an argument names a claims
+    folder or a path inside one, or is a folder above the checkout's ``claims/``."""
+    folders = claims_folders(config)
+    local = Path(config.rootpath, "claims").resolve()
+    return any(path == folder or folder in path.parents or (folder == local and path in folder.parents)
+               for path in argument_paths(config) or [Path(config.rootpath).resolve()] for folder in folders)
 
 
 def figures_folder(complete: bool) -> str:
@@ -104,134 +139,6 @@ def report_paths(report_dir: Path, complete: bool) -> tuple[Path, Path]:
     """(json, html): ``claims.*`` for a complete run, ``claims.partial.*`` beside them otherwise."""
     stem = "claims" if complete else "claims.partial"
     return report_dir / f"{stem}.json", report_dir / f"{stem}.html"
-
-
-class ClaimsReport:
-    def __init__(self, config: pytest.Config, header: dict):
-        self.config, self.header = config, header
-        self.tests: dict[str, dict] = {}
-        self.pngs: dict[str, bytes] = {}  # figure file name -> PNG, written with the report
-        self.collected: dict[str, set[str]] = {}
-        self.start = time.time()
-        self.paths: tuple[Path, Path] | None = None
-        self.document: dict | None = None
-        self.errors: list[str] = []  # shown at the end of the terminal summary
-        self.previous = previous_report(config.getoption("--previous-report"))
-
-    def _collect(self, nodeids) -> None:
-        for nodeid in nodeids:
-            claim = claim_of(nodeid)
-            if claim is not None:
-                self.collected.setdefault(claim, set()).add(nodeid)
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self._collect(item.nodeid for item in session.items)
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
-        self._collect(ids)
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        claim = claim_of(report.nodeid)
-        if claim is None:
-            return
-        test = self.tests.setdefault(report.nodeid, {
-            "nodeid": report.nodeid, "claim": claim, "outcome": "passed", "message": "", "duration": 0.0,
-            **{key: [] for key in protocol.LISTS.values()}, "setting": None, "needs": [], "finished": False})
-        test["duration"] = round(test["duration"] + report.duration, 3)
-        if report.when == "teardown":
-            test["finished"] = True
-        if report.when == "call" or report.outcome != "passed":
-            for name, value in report.user_properties:
-                if name == protocol.SETTING:
-                    test["setting"] = value
-                if name == protocol.NEEDS:
-                    test["needs"] = value
-                if name == protocol.FIGURE:
-                    value = self._keep_png(value)
-                key = protocol.LISTS.get(name)
-                if key and value not in test[key]:
-                    test[key].append(value)
-        if report.skipped:
-            test["outcome"] = "skipped"
-            test["message"] = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
-        elif report.failed:
-            exception = dict(report.user_properties).get(protocol.EXCEPTION, "")
-            is_error = report.when != "call" or exception not in ("", "AssertionError", "Failed")
-            test["outcome"] = "error" if is_error else "failed"
-            test["message"] = _short(report)
-
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not self.tests and not self.collected or self.config.getoption("collectonly"):
-            return
-        stopped = bool(session.shouldstop or session.shouldfail)
-        selected = selection(self.config, set(self.collected))
-        header = {**self.header,
-                  "duration_s": round(time.time() - self.start, 1),
-                  "exit_status": int(exitstatus),
-                  "interrupted": int(exitstatus) == int(pytest.ExitCode.INTERRUPTED) or stopped,
-                  "partial": selected is not None, "selection": selected,
-                  "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
-        document = self.document = build_document(list(self.tests.values()), header,
-                                                  {claim: len(ids) for claim, ids in self.collected.items()},
-                                                  self.previous)
-        if not any(t["verdicts"] or t["controls"] for t in self.tests.values()) and exitstatus == 0:
-            self.errors.append("no criterion ran (every test was skipped): a run without verdicts is not a success")
-            session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
-        self.pngs.update(add_forest_plots(document))
-        report_dir = Path(self.config.getoption("--report-dir"))
-        try:
-            self.paths = self._write(document, report_dir, self.pngs)
-        except OSError as err:
-            fallback = Path(tempfile.mkdtemp(prefix="repcore-report-"))
-            self.paths = self._write(document, fallback, self.pngs)
-            self.errors.append(f"could not write the report to {report_dir} ({err}); it is in {fallback}")
-            print(f"error: {self.errors[-1]}", file=sys.stderr)
-            session.exitstatus = pytest.ExitCode.USAGE_ERROR
-
-    def _keep_png(self, figure: dict) -> dict:
-        """The figure's record without its PNG, which is kept for the report's figures folder."""
-        self.pngs[figure["path"]] = figure["png"]
-        return {"path": figure["path"], "caption": figure["caption"]}
-
-    @staticmethod
-    def _write(document: dict, report_dir: Path, pngs: dict[str, bytes]) -> tuple[Path, Path]:
-        json_path, html_path = report_paths(report_dir, document["complete"])
-        folder = figures_folder(document["complete"])
-        figures = [f for claim in document["claims"] for f in claim["figures"]]
-        names = [Path(f["path"]).name for f in figures]
-        for f, name in zip(figures, names):
-            f["path"] = f"{folder}/{name}"
-        replace_folder(report_dir / folder, {name: pngs[name] for name in names})
-        write_document(document, json_path)
-        atomic_write(html_path, render_html(document, report_dir).encode())
-        if document["complete"]:
-            for stale in report_paths(report_dir, complete=False):
-                stale.unlink(missing_ok=True)
-            shutil.rmtree(report_dir / figures_folder(complete=False), ignore_errors=True)
-        return json_path, html_path
-
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if self.paths is None:
-            return
-        document = self.document
-        tr = terminalreporter
-        tr.section("repcore claims")
-        for claim in document["claims"]:
-            if claim["settings"] or not claim["deciding"]:
-                statistic = claim["reason"]  # it counts the tests that did not run
-            else:
-                statistic = deciding_line(claim["deciding"]) + not_run_note(claim["not_run"])
-            tr.write_line(f"{claim['id']:<4} {claim['verdict'].upper():<13} {statistic[:150]}")
-        counts = ", ".join(f"{n} {o}" for o, n in document["counts"].items() if n)
-        tr.write_line(f"claims: {counts}")
-        tr.write_line(regime_line(document["regime"]))
-        if not document["complete"]:
-            why = document.get("selection") or "interrupted or stopped early"
-            tr.write_line(f"partial report ({why}): written beside the last complete report, not over it")
-        for error in self.errors:
-            tr.write_line(f"error: {error}", red=True)
-        tr.write_line(f"report: {self.paths[1].resolve()}  (data: {self.paths[0]})")
 
 
 def add_forest_plots(document: dict) -> dict[str, bytes]:
@@ -288,7 +195,7 @@ def regime_line(checks: list[dict]) -> str:
     return f"regime: {len(missed)} of {len(checks)} checks missed by some seed: " + "; ".join(missed)
 
 
-def _short(report: pytest.TestReport) -> str:
+def short_message(report: pytest.TestReport) -> str:
     text = report.longreprtext or ""
     lines = [line for line in text.splitlines() if line.strip()]
     errors = [line[1:].strip() for line in lines if line.startswith("E ")]
@@ -312,7 +219,7 @@ def unit_of_replication(profile) -> str:
 
 def session_header(config: pytest.Config, profile, device: torch.device, datasets: list[str]) -> dict:
     """Provenance: profile, data (display names), device, seeds, versions, git revision, date."""
-    from fixtures.data import held_out_description
+    from repcore.fixtures.data import held_out_description
     from repcore.stats import SEED
     manifest = profile.checkpoints
     return {

@@ -1,0 +1,83 @@
+"""``repcore``: the claims from any folder of an environment that has repcore installed.
+
+    repcore verify MANIFEST.toml [--data-root DIR] [pytest options]   every claim on your models
+    repcore claims [pytest options]                                   every claim on the trained zoo
+    repcore build|list|plan|clean|prune|export [options]              the zoo (python -m repcore.fixtures)
+    repcore report diff|check|table|widths ...                        reports (python -m repcore.report)
+    repcore nightly [options]                                         a night (python -m repcore.nightly)
+
+``verify`` and ``claims`` run pytest on the installed claim modules (``repcore.claims``) with
+``-n auto`` unless ``-n`` is given, write the report to ``--report-dir`` (default ``reports/`` in
+the current folder) and exit with pytest's status: 0 every claim supported, 1 some refuted or
+inconclusive, 2 interrupted, 3 internal error, 4 usage error (a bad manifest, say), 5 no test ran.
+"""
+
+import sys
+from pathlib import Path
+
+import repcore
+import repcore.claims
+
+CLAIMS_FOLDER = Path(repcore.claims.__file__).parent
+CLAIMS_INI = Path(repcore.__file__).with_name("claims.ini")
+USAGE = __doc__.split("\n\n")[1]
+
+
+def claim_paths(paths: list[str]) -> list[str]:
+    """``paths`` as pytest arguments from any folder: one that exists here is kept, else it is read
+    beside the installed claims (``claims/test_c4_feature_shrinkage.py``); none: every claim."""
+    if not paths:
+        return [str(CLAIMS_FOLDER)]
+    return [p if Path(p.split("::")[0]).exists() else str(CLAIMS_FOLDER.parent / p) for p in paths]
+
+
+def claims_arguments(paths: list[str], options: list[str]) -> list[str]:
+    """pytest's arguments for the claim modules ``paths`` with ``options``: the claims' own
+    configuration, rootdir above ``claims/`` (test ids read ``claims/test_...``), ``-n auto``."""
+    parallel = [] if any(o == "-n" or o.startswith(("-n", "--numprocesses")) for o in options) else ["-n", "auto"]
+    return [*claim_paths(paths), "-c", str(CLAIMS_INI), "--rootdir", str(CLAIMS_FOLDER.parent),
+            "-p", "no:cacheprovider", *parallel, *options]
+
+
+def _pytest(arguments: list[str]) -> int:
+    import pytest
+    return int(pytest.main(arguments))
+
+
+def verify(argv: list[str]) -> int:
+    """``repcore verify MANIFEST.toml [pytest options]``: every claim on the manifest's models."""
+    if not argv or argv[0].startswith("-"):
+        print("usage: repcore verify MANIFEST.toml [--data-root DIR] [--report-dir DIR] [pytest options]\n"
+              "MANIFEST.toml names your checkpoints (see the README, 'Your own models')", file=sys.stderr)
+        return 4
+    manifest = Path(argv[0])
+    if not manifest.is_file():
+        print(f"error: no manifest at {manifest}: write one (the README's 'Your own models'), or export the "
+              "zoo's models with `repcore export --profile smoke --out DIR`", file=sys.stderr)
+        return 4
+    return _pytest(claims_arguments([], ["--checkpoints", str(manifest.resolve()), *argv[1:]]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command, rest = (argv[0], argv[1:]) if argv else ("", [])
+    if command == "verify":
+        return verify(rest)
+    if command == "claims":
+        paths = [a for a in rest if a.startswith("claims/")]
+        return _pytest(claims_arguments(paths, [a for a in rest if a not in paths]))
+    if command in ("build", "list", "plan", "clean", "prune", "export"):
+        from repcore.fixtures.__main__ import main as zoo
+        return zoo([command, *rest])
+    if command == "report":
+        from repcore.report.__main__ import main as report
+        return report(rest)
+    if command == "nightly":
+        from repcore.nightly import main as nightly
+        return nightly(rest)
+    print(f"usage:\n{USAGE}", file=sys.stderr if command not in ("-h", "--help") else sys.stdout)
+    return 0 if command in ("-h", "--help") else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
