@@ -36,7 +36,10 @@ from repcore.fixtures.evaluations import attacked_images  # noqa: E402
 from repcore.fixtures.options import OPTIONS, add_options, selected_profile  # noqa: E402
 from repcore.fixtures.profiles import Profile  # noqa: E402
 from repcore.fixtures.training import train_model  # noqa: E402
-from repcore.fixtures.zoo import Zoo, build_zoo, default_jobs, resolve_device, unique_models  # noqa: E402
+from repcore.fixtures.artifacts import unique_models  # noqa: E402
+from repcore.fixtures.build_pool import build_zoo  # noqa: E402
+from repcore.fixtures.devices import default_jobs, resolve_device  # noqa: E402
+from repcore.fixtures.zoo import Zoo  # noqa: E402
 
 APGD_ITERATIONS = 100  # per restart, AutoAttack's standard APGD budget
 

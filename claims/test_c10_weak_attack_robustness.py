@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from repcore.claims.zoo_views import attack_success, attacked, measurable_weak_attack
-from repcore.fixtures.evaluations import attack_outcome, transfer_outcome
+from repcore.fixtures.zoo import attack_outcome, transfer_outcome
 from repcore.fixtures.profiles import TRANSFER_ATTACKS
 from repcore.fixtures.regularizers import compared
 from repcore.fixtures.roles import NEXT_SEED

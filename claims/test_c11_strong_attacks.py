@@ -9,7 +9,8 @@ Negative control: a weak attack (PGD^w) on the hard model does not defeat it.
 import pytest
 
 from repcore.claims.zoo_views import attack_success, attacked
-from repcore.fixtures.evaluations import attack_outcome, attacked_images
+from repcore.fixtures.evaluations import attacked_images
+from repcore.fixtures.zoo import attack_outcome
 from repcore.fixtures.regularizers import compared
 from repcore.criteria import SHARE, SHARE_DIFFERENCE, Criterion
 from repcore.stats import Estimate, bootstrap

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from repcore.claims.zoo_views import on_kept, overconfident_baseline, true_class_alignment
-from repcore.fixtures.evaluations import attack_outcome
+from repcore.fixtures.zoo import attack_outcome
 from repcore.calibration import (FitAtBoundError, confidence_and_correct, fit_feature_scale, scaled_feature_logits,
                                  weighted_calibration_error)
 from repcore.criteria import SHARE, SHARE_DIFFERENCE, Criterion

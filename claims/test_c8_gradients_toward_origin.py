@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from repcore.claims.zoo_views import correct, min_loss_centers, on_kept, true_class_alignment
-from repcore.fixtures.evaluations import attack_outcome
+from repcore.fixtures.zoo import attack_outcome
 from repcore.fixtures.regularizers import compared
 from repcore.criteria import CORRELATION, CORRELATION_DIFFERENCE, SHARE, Criterion
 from repcore.features import head_parameters

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from repcore.claims.zoo_views import measurable_weak_attack, true_class_alignment
-from repcore.fixtures.evaluations import attack_outcome
+from repcore.fixtures.zoo import attack_outcome
 from repcore.fixtures.regularizers import compared
 from repcore.alignment_bins import bin_count, bin_trend, equal_count_edges, sample_bins, smallest_bin
 from repcore.criteria import CORRELATION, Criterion

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from repcore.fixtures.cache import load_or_build
-from repcore.fixtures.evaluations import attack_outcome
+from repcore.fixtures.zoo import attack_outcome
 from repcore import regime
 from repcore.calibration import FitAtBoundError, confidence_and_correct, expected_calibration_error, fit_temperature
 from repcore.criteria import NON_NEGATIVE, Criterion, Verdict

@@ -20,8 +20,9 @@ coverage):
   claim unmet on the models under test (a claim is never refuted on a model that lacks the property
   the paper starts from).
 
-A negative control is decided once over the ``decisions`` settings it runs in: each at level
-1 - 0.05 / decisions, so the chance that any comes out supported by accident stays at most 5%.
+A negative control is decided once in each of the ``settings`` it runs in (a profile's datasets x
+architectures): the settings are its family of decisions, each at level 1 - 0.05 / settings, so
+the chance that any comes out supported by accident stays at most 5%.
 """
 
 import enum
@@ -194,14 +195,17 @@ class Criterion:
     def with_margin(self, bound: float, evidence: str) -> "Criterion":
         return replace(self, bound=float(bound), bound_evidence=evidence)
 
-    def level(self, decisions: int = 1) -> float:
-        return 1 - CONTROL_FALSE_POSITIVE_RATE / decisions if self.control else CONFIDENCE
+    def level(self, settings: int = 1) -> float:
+        """The interval's level: ``CONFIDENCE``, or for a control decided in ``settings`` settings
+        1 - 0.05 / settings (Bonferroni over the family)."""
+        return 1 - CONTROL_FALSE_POSITIVE_RATE / settings if self.control else CONFIDENCE
 
     def decide(self, estimates: Sequence[Estimate], seeds: Sequence[int], label: str = "",
-               decisions: int = 1, precondition: "Verdict | Sequence[Verdict] | None" = None) -> Verdict:
-        """The verdict on one estimate per training run (``seeds``); ``label`` names the models.
-        A ``precondition`` (one verdict or several) that is not supported makes it inconclusive."""
-        interval = over_seeds(estimates, seeds, self.level(decisions))
+               settings: int = 1, precondition: "Verdict | Sequence[Verdict] | None" = None) -> Verdict:
+        """The verdict on one estimate per training run (``seeds``) of one of ``settings`` settings;
+        ``label`` names the models. A ``precondition`` (one verdict or several) that is not
+        supported makes it inconclusive."""
+        interval = over_seeds(estimates, seeds, self.level(settings))
         return self.verdict(interval, label, precondition)
 
     def _label(self, label: str) -> str:

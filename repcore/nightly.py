@@ -27,7 +27,7 @@ from pathlib import Path
 import platformdirs
 
 from repcore.fixtures.profiles import get_profile
-from repcore.cli import claims_arguments
+from repcore.invocation import claims_arguments
 from repcore.files import atomic_write
 from repcore.report.compare import REGRESSION_POLICIES, diff, read_report, regressions
 from repcore.report.session import ReportDirError, check_report_dir

@@ -31,11 +31,12 @@ from hypothesis import HealthCheck, settings
 from repcore.fixtures import options
 from repcore.fixtures.cache import default_cache_dir
 from repcore.fixtures.checkpoints import CheckpointError
-from repcore.fixtures.checkpoints import validate as validate_checkpoints
 from repcore.fixtures.data import DISPLAY_NAMES
 from repcore.fixtures.profiles import Profile
-from repcore.fixtures.zoo import (BUILD_ERRORS, MissingRole, SettingRuns, Zoo, build_zoo, default_jobs,
-                                  exit_with_parent, resolve_device)
+from repcore.fixtures.build_pool import BUILD_ERRORS, exit_with_parent
+from repcore.fixtures.devices import default_jobs, resolve_device
+from repcore.fixtures.sources import MissingRole, model_source
+from repcore.fixtures.zoo import SettingRuns, Zoo
 from repcore.claims.zoo_views import MeasuredMargins
 from repcore.criteria import Verdict, holds_for_all
 from repcore.files import atomic_write, replace_folder
@@ -136,8 +137,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Before xdist workers start, train the profile's missing models with visible progress, or
-    with ``--checkpoints`` load every checkpoint once (a bad one stops the run, one line, exit 4).
+    """Before xdist workers start, prepare the models (``ModelSource.prepare``): train the
+    profile's missing models with visible progress, or load every checkpoint of a manifest once (a
+    bad one stops the run, one line, exit 4). ``--no-prebuild`` skips it.
 
     Runs on the controller (or a run without xdist) only; workers then load from the cache. Each
     spec is still guarded by its lock, so a worker never trains what is being trained here.
@@ -145,23 +147,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if hasattr(config, "workerinput") or not runs_claims(config):
         return
-    profile = selected_profile(config)
-    if profile.checkpoints is not None:
-        try:
-            validate_checkpoints(profile.checkpoints)
-        except CheckpointError as err:
-            pytest.exit(f"cannot run the claims on {profile.checkpoints.path}: {err}",
-                        returncode=pytest.ExitCode.USAGE_ERROR)
-        return
     if config.getoption("--no-prebuild"):
         return
+    profile = selected_profile(config)
     device = resolve_device(config.getoption("--device"))
     capture = config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled():
-        jobs = config.getoption("--jobs") or default_jobs(device)
         try:
-            build_zoo(profile, config.getoption("--cache-dir") or default_cache_dir(),
-                      config.getoption("--data-root"), device, jobs)
+            model_source(profile).prepare(config.getoption("--cache-dir") or default_cache_dir(),
+                                          config.getoption("--data-root"), device,
+                                          config.getoption("--jobs") or default_jobs(device))
+        except CheckpointError as err:
+            pytest.exit(f"cannot run the claims on {profile.checkpoints.path}: {err}",
+                        returncode=pytest.ExitCode.USAGE_ERROR)
         except BUILD_ERRORS as err:
             pytest.exit(f"cannot build the {profile.name} zoo: {err}", returncode=pytest.ExitCode.USAGE_ERROR)
 
@@ -206,9 +204,10 @@ def runs(request: pytest.FixtureRequest, pytestconfig: pytest.Config, profile: P
     external checkpoints measured on the hard-label models under test."""
     setting = getattr(request, "param", next(iter(profile.settings)))
     cache_dir = pytestconfig.getoption("--cache-dir") or default_cache_dir()
-    zoos = [Zoo(profile, replicate, cache_dir, pytestconfig.getoption("--data-root"), device)
+    source = model_source(profile, MeasuredMargins)
+    zoos = [Zoo(profile, replicate, cache_dir, pytestconfig.getoption("--data-root"), device, source=source)
             for replicate in profile.setting_replicates(setting)]
-    return SettingRuns(profile, setting, zoos, MeasuredMargins(zoos) if profile.checkpoints else None)
+    return SettingRuns(profile, setting, zoos, source.margins(zoos))
 
 
 class ClaimCheck:

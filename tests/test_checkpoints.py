@@ -15,7 +15,8 @@ import torchvision
 from torch import nn
 
 from repcore.fixtures.checkpoints import CheckpointError, load_checkpoint, read_manifest
-from repcore.fixtures.zoo import load_external, load_or_train
+from repcore.fixtures.artifacts import load_or_train
+from repcore.fixtures.sources import load_external
 from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parents[1]

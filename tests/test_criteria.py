@@ -45,7 +45,7 @@ def test_controls_share_a_five_percent_false_positive_rate_over_settings():
     control = Criterion("X", "s", 0.0, "above").as_control()
     assert control.control and control.level(1) == 0.95
     assert control.level(6) == pytest.approx(1 - CONTROL_FALSE_POSITIVE_RATE / 6)
-    verdict = control.decide(_estimates((0.3,)), [0], decisions=6)
+    verdict = control.decide(_estimates((0.3,)), [0], settings=6)
     assert verdict.level == pytest.approx(1 - 0.05 / 6) and "false-positive rate" in verdict.reason
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from repcore.fixtures.cache import read_artifact
-from repcore.fixtures.zoo import load_or_train
+from repcore.fixtures.artifacts import load_or_train
 from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parents[1]

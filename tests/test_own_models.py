@@ -21,7 +21,8 @@ from repcore.fixtures.data import load_dataset
 from repcore.fixtures.profiles import get_profile
 from repcore.fixtures.roles import NEXT_SEED
 from repcore.fixtures.spec import DataSpec, ModelSpec
-from repcore.fixtures.zoo import Zoo, ZooModel, held_out_warnings, load_or_train
+from repcore.fixtures.artifacts import ZooModel, load_or_train
+from repcore.fixtures.zoo import Zoo, held_out_warnings
 from repcore import regime
 from repcore.features import Representations
 from repcore.report.document import build_document, forest_panels

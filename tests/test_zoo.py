@@ -12,7 +12,8 @@ from repcore.fixtures.data import DataNotFoundError, load_dataset
 from repcore.fixtures.profiles import get_profile, replicated_roles
 from repcore.fixtures.recipe import RECIPE
 from repcore.fixtures.spec import DataSpec, ModelSpec
-from repcore.fixtures.zoo import load_or_train, training_devices, unique_models
+from repcore.fixtures.artifacts import load_or_train, unique_models
+from repcore.fixtures.devices import training_devices
 from repcore.features import representations
 
 CPU = torch.device("cpu")
@@ -67,10 +68,13 @@ def test_spec_key_covers_the_training_recipe_and_code_version(monkeypatch, field
 
 
 def test_spec_rejects_inconsistent_regularizer():
+    from repcore.fixtures.regularizers import check_spec
     with pytest.raises(ValueError, match="unknown regularizer"):
-        ModelSpec(regularizer="dropout")
+        check_spec(ModelSpec(regularizer="dropout"))
     with pytest.raises(ValueError, match="smoothing > 0 goes with"):
-        ModelSpec(regularizer="hard", smoothing=0.1)
+        check_spec(ModelSpec(regularizer="hard", smoothing=0.1))
+    with pytest.raises(ValueError, match="smoothing > 0 goes with"):
+        check_spec(ModelSpec(regularizer="label_smoothing"))
 
 
 def test_unknown_profile_is_a_clear_error():
@@ -216,7 +220,7 @@ def test_cli_build_with_missing_real_data_fails_with_one_clear_line(tmp_path, ca
 
 
 def test_device_resolution_on_a_cpu_machine(monkeypatch):
-    from repcore.fixtures.zoo import resolve_device
+    from repcore.fixtures.devices import resolve_device
     assert resolve_device("cpu", "gw3").type == "cpu"
     if not torch.cuda.is_available():
         assert resolve_device("auto", "gw1").type == "cpu"
@@ -229,8 +233,9 @@ def test_device_resolution_on_a_cpu_machine(monkeypatch):
 
 
 def test_a_build_runs_the_planned_attacks_once_and_the_claims_then_read_them(cache_dir):
-    from repcore.fixtures.evaluations import attack_outcome
-    from repcore.fixtures.zoo import Zoo, build_zoo
+    from repcore.fixtures.zoo import attack_outcome
+    from repcore.fixtures.build_pool import build_zoo
+    from repcore.fixtures.zoo import Zoo
     from tests.tiny_profile import tiny
 
     profile = tiny()
@@ -246,3 +251,34 @@ def test_a_build_runs_the_planned_attacks_once_and_the_claims_then_read_them(cac
     zoo = Zoo(profile, profile.replicates[0], cache_dir, None, CPU, log=read.append)
     assert 0 <= attack_outcome(zoo, "mixup", profile.attacks["PGD^s"]).success_rate <= 1
     assert read == []
+
+
+def test_a_role_the_claim_forgot_to_declare_is_an_error_naming_the_claim_and_the_role():
+    """A first-seed-only role read without ``roles=``: an error (the claim's wiring), never the
+    skip that a role no run holds is (the source lacks it)."""
+    from types import SimpleNamespace
+
+    from repcore.criteria import Criterion
+    from repcore.fixtures.sources import MissingRole
+    from repcore.fixtures.zoo import SettingRuns, UndeclaredRole
+
+    class Replicate:
+        def __init__(self, seed: int, roles: set[str]):
+            self.replicate, self.roles = SimpleNamespace(seed=seed), roles
+
+        def __contains__(self, role: str) -> bool:
+            return role in self.roles
+
+        def __getitem__(self, role: str):
+            if role not in self.roles:
+                raise MissingRole(f"no {role} for seed {self.replicate.seed}", (role,))
+            return role
+
+    profile = SimpleNamespace(name="p", settings={"s": None}, margins={})
+    runs = SettingRuns(profile, "s", [Replicate(0, {"hard", "ls_0.3"}), Replicate(1, {"hard"})])
+    criterion = Criterion("C7", "ECE, LS eps 0.3", 0.0, "above")
+    with pytest.raises(UndeclaredRole, match=r"C7 'ECE, LS eps 0.3' reads ls_0.3.*roles=\('ls_0.3',\)"):
+        runs.decide(criterion, lambda zoo: zoo["ls_0.3"])
+    with pytest.raises(MissingRole, match="no mixup"):
+        runs.decide(criterion, lambda zoo: zoo["mixup"])
+    assert not issubclass(UndeclaredRole, KeyError)

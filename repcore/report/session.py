@@ -16,22 +16,17 @@ import importlib.metadata
 import importlib.util
 import math
 import platform
-import shutil
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 import torch
 
-from repcore.report import protocol
-from repcore.report.claims import CLAIMS, claim_of
+from repcore.fixtures.sources import model_source
+from repcore.report.claims import CLAIMS
 from repcore.report.compare import read_report
-from repcore.files import atomic_write, replace_folder
-from repcore.report.document import build_document, forest_panels, not_run_note, write_document
-from repcore.report.render import render_html
+from repcore.report.document import forest_panels
 
 
 def _version(package: str) -> str:
@@ -212,16 +207,13 @@ def unit_of_replication(profile) -> str:
             "s_b the spread between seeds; se the test-sample standard error of the mean, from one joint "
             "bootstrap of the test images that every seed's models share (the same resample applied to all "
             "runs at once), or the mean of the runs' errors where their resamples are not shared. Intervals "
-            "stay inside each statistic's range." + ("" if profile.checkpoints else
-            " Roles that no seed-level criterion compares (the LS sweep beyond eps 0.1, the 2-D models) are "
-            "trained for the first seed only, and their criteria say \"single seed\"."))
+            "stay inside each statistic's range." + model_source(profile).replication_note)
 
 
 def session_header(config: pytest.Config, profile, device: torch.device, datasets: list[str]) -> dict:
     """Provenance: profile, data (display names), device, seeds, versions, git revision, date."""
     from repcore.fixtures.data import held_out_description
     from repcore.stats import SEED
-    manifest = profile.checkpoints
     return {
         "profile": profile.name, "profile_description": profile.description,
         "attack_note": profile.attack_note,
@@ -239,9 +231,7 @@ def session_header(config: pytest.Config, profile, device: torch.device, dataset
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "torchvision": _version("torchvision"), "repcore": _version("repcore"),
                      "pyautoattack": _version("pyautoattack"), "scipy": _version("scipy")},
-        "checkpoints": [{"role": c.role, "seed": c.seed, "file": str(c.file), "sha256": c.sha256}
-                        for c in (manifest.checkpoints if manifest else ())],
-        "recipe": dict(manifest.recipe) if manifest else {},
+        **model_source(profile).provenance(),
         "held_out": held_out_description(next(iter(profile.settings.values())).data),
         "git_revision": git_revision(Path(config.rootpath)),
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
