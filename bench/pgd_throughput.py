@@ -7,21 +7,18 @@ each (median, min-max of interleaved repeats after a warm-up call each), their r
 PGD at several batch sizes (the CPU default, ``ATTACK_BATCH``, is chosen from these figures).
 """
 
+import functools
 import argparse
 import statistics
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import torch  # noqa: E402
-import torchattacks  # noqa: E402
-from timing import repeat_seconds, spread  # noqa: E402
+import torch
+import torchattacks
+from timing import repeat_seconds, spread
 
-from repcore.fixtures.models import build_model  # noqa: E402
-from repcore.attacks import AttackConfig, pgd, run_attack  # noqa: E402
-from repcore.features import channels_last  # noqa: E402
+from repcore.fixtures.models import build_model
+from repcore.attacks import AttackConfig, pgd, run_attack
+from repcore.features import channels_last
 
 
 def main() -> None:
@@ -43,7 +40,7 @@ def main() -> None:
     theirs = torchattacks.PGD(model, eps=eps, alpha=step, steps=args.steps, random_start=False)
     runs = {"repcore": lambda: pgd(model, x, y, eps, step, args.steps), "torchattacks": lambda: theirs(x, y)}
     rates = {name: [] for name in runs}
-    for name, run in runs.items():
+    for run in runs.values():
         repeat_seconds(run, 0, warmup=1, device=device)
     for _ in range(args.repeats):
         for name, run in runs.items():
@@ -60,7 +57,7 @@ def main() -> None:
     config = AttackConfig("PGD", "pgd", eps, step, args.steps)
     print(f"repcore's run_attack on 1000 images by batch size (median (min-max) of {args.repeats}):")
     for batch in (100, 250, 500, 1000):
-        seconds = repeat_seconds(lambda: run_attack(model, images, labels, config, device, batch_size=batch),
+        seconds = repeat_seconds(functools.partial(run_attack, model, images, labels, config, device, batch_size=batch),
                                  args.repeats, device=device)
         print(f"  batch {batch:<5} {spread([1000 / s for s in seconds], 1)} images/s")
 

@@ -17,10 +17,7 @@ import multiprocessing
 import os
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 RECIPES = {
     "32px-30ep": dict(image_size=32, n_train=2500, epochs=30),
@@ -67,7 +64,8 @@ def _measure(job: tuple[str, int, int]) -> dict:
            "gap": gap.value, "gap_low": gap.interval()[0],
            "T": regime.temperature(val.logits, val.labels).value,
            "bias_ratio": regime.bias_ratio(W, b, test.features).value}
-    attacks = paper_attacks(autoattack_subset=250, autoattack_attacks=("apgd-ce",), autoattack_iterations=apgd_iterations)
+    attacks = paper_attacks(autoattack_subset=250, autoattack_attacks=("apgd-ce",),
+                            autoattack_iterations=apgd_iterations)
     for attack in ("FGSM", "PGD^w", "AA^w"):
         config = attacks[attack]
         n = config.subset or 1000
@@ -112,7 +110,8 @@ def main() -> int:
         print(f"{r['recipe']:<16}{r['seed']:>5}{r['train_s']:>8.1f}{r['accuracy']:>7.1%}"
               f"{r['gap']:>+8.3f} [{r['gap_low']:+.3f}]{r['T']:>6.2f}{r['bias_ratio']:>6.3f}"
               f"{r['FGSM_asr']:>7.1%}{r['PGD^w_asr']:>7.1%}{r['AA^w_asr']:>7.1%}"
-              f"{r['FGSM_s']:>8.2f}{r['PGD^w_s']:>8.2f}{r['AA^w_s']:>7.2f}  {'holds' if not failed else 'fails ' + ','.join(failed)}")
+              f"{r['FGSM_s']:>8.2f}{r['PGD^w_s']:>8.2f}{r['AA^w_s']:>7.2f}  "
+              f"{'holds' if not failed else 'fails ' + ','.join(failed)}")
     return 0
 
 

@@ -32,7 +32,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="smoke")
     parser.add_argument("--seeds", default="100,101,102,103,104")
-    parser.add_argument("--sizes", default="1000,2000,5000,10000", help="test images per run (default 1000,2000,5000,10000)")
+    parser.add_argument("--sizes", default="1000,2000,5000,10000",
+                        help="test images per run (default 1000,2000,5000,10000)")
     parser.add_argument("--target", type=float, default=0.5, help="the sizing rule's median ratio (default 0.5)")
     parser.add_argument("--data-root", default=None)
     args = parser.parse_args()
@@ -53,8 +54,8 @@ def main() -> int:
           "term (half-widths) and their ratio, by test images")
     print(f"{'criterion':<78}" + "".join(f"{n:>22}" for n in sizes))
     for name in names:
-        cells = [f"{r[name]['seed_half']:.4f}/{r[name]['sample_half']:.4f} {r[name]['sample_half'] / r[name]['seed_half']:4.2f}"
-                 for r in (runs[n] for n in sizes)]
+        halves = [(runs[n][name]["seed_half"], runs[n][name]["sample_half"]) for n in sizes]
+        cells = [f"{seed:.4f}/{sample:.4f} {sample / seed:4.2f}" for seed, sample in halves]
         print(f"{name[:77]:<78}" + "".join(f"{c:>22}" for c in cells))
     medians = {n: statistics.median(runs[n][name]["sample_half"] / runs[n][name]["seed_half"] for name in names)
                for n in sizes}

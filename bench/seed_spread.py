@@ -13,19 +13,16 @@ Measure on seeds outside the profile's default set, before its verdicts are look
 import argparse
 import sys
 from dataclasses import replace
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from repcore.claims.zoo_views import spread_of_pair  # noqa: E402
-from repcore.fixtures.cache import default_cache_dir  # noqa: E402
-from repcore.fixtures.options import add_options, selected_profile  # noqa: E402
-from repcore.fixtures.artifacts import unique_models  # noqa: E402
-from repcore.fixtures.build_pool import build_zoo  # noqa: E402
-from repcore.fixtures.devices import default_jobs, resolve_device  # noqa: E402
-from repcore.fixtures.zoo import Zoo  # noqa: E402
-from repcore.spread import RULES, margin_from_pairs  # noqa: E402
+from repcore.claims.zoo_views import spread_of_pair
+from repcore.fixtures.cache import default_cache_dir
+from repcore.fixtures.options import add_options, selected_profile
+from repcore.fixtures.artifacts import unique_models
+from repcore.fixtures.build_pool import build_zoo
+from repcore.fixtures.devices import default_jobs, resolve_device
+from repcore.fixtures.zoo import Zoo
+from repcore.spread import RULES, margin_from_pairs
 
 
 def main() -> int:

@@ -12,13 +12,13 @@ import psutil
 import torch
 
 
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
+def synchronize(device: torch.device | None) -> None:
+    if device is not None and device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
 def repeat_seconds(run: Callable[[], object], repeats: int, warmup: int = 1,
-                   device: torch.device = torch.device("cpu")) -> list[float]:
+                   device: torch.device | None = None) -> list[float]:
     """Seconds of each of ``repeats`` calls of ``run``, after ``warmup`` untimed calls."""
     for _ in range(warmup):
         run()

@@ -10,22 +10,18 @@ the ratio of the medians, with the intra-op thread count stated.
 """
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import torch  # noqa: E402
-from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
-from torchvision.transforms import v2  # noqa: E402
-from timing import spread, synchronize  # noqa: E402
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+from torchvision.transforms import v2
+from timing import spread, synchronize
 
-from repcore.fixtures.data import load_dataset  # noqa: E402
-from repcore.fixtures.models import build_model  # noqa: E402
-from repcore.fixtures.spec import DataSpec  # noqa: E402
-from repcore.fixtures.training import random_crop_flip  # noqa: E402
+from repcore.fixtures.data import load_dataset
+from repcore.fixtures.models import build_model
+from repcore.fixtures.spec import DataSpec
+from repcore.fixtures.training import random_crop_flip
 
 
 def _step(model, optimizer, images, labels):
@@ -91,7 +87,8 @@ def main() -> None:
     setups = {}
     for name in loops:
         torch.manual_seed(0)
-        model = build_model(args.arch, data.num_classes, data.mean, data.std).to(device, memory_format=torch.channels_last)
+        model = build_model(args.arch, data.num_classes, data.mean, data.std).to(device,
+                                                                                 memory_format=torch.channels_last)
         setups[name] = model, torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     rates = {name: [] for name in loops}
     for repeat in range(args.repeats + 1):  # the first round warms up and is not counted

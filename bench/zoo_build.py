@@ -13,6 +13,7 @@ achieved GFLOP/s per process (3 x forward FLOPs per training image, 2 x per atta
 and, on the CPU, its fraction of the matmul peak. Training runs one thread per process.
 """
 
+import functools
 import argparse
 import json
 import os
@@ -23,23 +24,22 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+
+import torch
+from timing import matmul_peak, peak_memory, repeat_seconds, spread
+
+from repcore.fixtures.data import cached_dataset
+from repcore.fixtures.estimate import forward_flops, training_flops
+from repcore.fixtures.evaluations import attacked_images
+from repcore.fixtures.options import OPTIONS, add_options, selected_profile
+from repcore.fixtures.profiles import Profile
+from repcore.fixtures.training import train_model
+from repcore.fixtures.artifacts import unique_models
+from repcore.fixtures.build_pool import build_zoo
+from repcore.fixtures.devices import default_jobs, resolve_device
+from repcore.fixtures.zoo import Zoo
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-import torch  # noqa: E402
-from timing import matmul_peak, peak_memory, repeat_seconds, spread  # noqa: E402
-
-from repcore.fixtures.data import cached_dataset  # noqa: E402
-from repcore.fixtures.estimate import forward_flops, training_flops  # noqa: E402
-from repcore.fixtures.evaluations import attacked_images  # noqa: E402
-from repcore.fixtures.options import OPTIONS, add_options, selected_profile  # noqa: E402
-from repcore.fixtures.profiles import Profile  # noqa: E402
-from repcore.fixtures.training import train_model  # noqa: E402
-from repcore.fixtures.artifacts import unique_models  # noqa: E402
-from repcore.fixtures.build_pool import build_zoo  # noqa: E402
-from repcore.fixtures.devices import default_jobs, resolve_device  # noqa: E402
-from repcore.fixtures.zoo import Zoo  # noqa: E402
 
 APGD_ITERATIONS = 100  # per restart, AutoAttack's standard APGD budget
 
@@ -110,11 +110,13 @@ def compare_loops(profile: Profile, args: argparse.Namespace, cache: Path, devic
     torch.set_num_threads(1)
     try:
         seconds = {label: [] for label in layouts}
-        for label, layout in layouts.items():
-            repeat_seconds(lambda: train_model(spec, data, device, memory_format=layout), 0, warmup=1, device=device)
+        for layout in layouts.values():
+            repeat_seconds(functools.partial(train_model, spec, data, device, memory_format=layout), 0, warmup=1,
+                           device=device)
         for _ in range(args.repeats):
             for label, layout in layouts.items():
-                seconds[label] += repeat_seconds(lambda: train_model(spec, data, device, memory_format=layout),
+                seconds[label] += repeat_seconds(functools.partial(train_model, spec, data, device,
+                                                                   memory_format=layout),
                                                  1, warmup=0, device=device)
     finally:
         torch.set_num_threads(previous)
@@ -151,7 +153,8 @@ def main() -> None:
         zoos = [Zoo(profile, r, cache, args.data_root, device, log=lambda line: None) for r in profile.replicates]
         loaded = {profile.model_name(zoo.replicate, role): zoo[role] for zoo in zoos for role in zoo.replicate.models}
         warm_load = time.perf_counter() - start
-        images = sum((len(cached_dataset(s.data, args.data_root, cache).train) // s.batch_size) * s.batch_size * s.epochs
+        images = sum((len(cached_dataset(s.data, args.data_root,
+                                         cache).train) // s.batch_size) * s.batch_size * s.epochs
                      for s in models.values())
         steps = sum(attack_steps(profile, attack) for _, attack in profile.attack_plan())
         print(f"cold build of {len(models)} models and {len(profile.attack_plan())} attack outcomes, in phases:")
@@ -169,7 +172,8 @@ def main() -> None:
         compare_loops(profile, args, cache, device, peak)
     width = max(map(len, loaded)) + 2
     for name, m in loaded.items():
-        print(f"  {name:<{width}} test accuracy {m.test_accuracy:.1%}  train {m.meta['metrics']['train_seconds']:.0f} s")
+        seconds = m.meta["metrics"]["train_seconds"]
+        print(f"  {name:<{width}} test accuracy {m.test_accuracy:.1%}  train {seconds:.0f} s")
 
 
 if __name__ == "__main__":

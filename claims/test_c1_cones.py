@@ -42,7 +42,8 @@ def test_bias_free_predictions_are_invariant_to_positive_scaling(k, d, seed, sca
 
 @pytest.mark.parametrize("name", ["hard", *compared().values()])
 def test_trained_decision_regions_are_cones(runs, name, check):
-    check.supported(runs.decide(CONES, lambda zoo: cone_share(*head_parameters(zoo[name].model), zoo[name].test.features),
+    check.supported(runs.decide(CONES, lambda zoo: cone_share(*head_parameters(zoo[name].model),
+                                                              zoo[name].test.features),
                                 name, precondition=small_bias(runs, name)))
 
 

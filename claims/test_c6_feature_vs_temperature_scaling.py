@@ -100,7 +100,8 @@ def test_feature_scaling_calibrates_like_temperature_scaling(runs, name, check, 
         s, T = fit_feature_scale(W, b, m.val.features, m.val.labels), fit_temperature(m.val.logits, m.val.labels)
         values = np.geomspace(0.2, 5, 41)
         figure(scaling_curves(values,
-                              ece_curve(lambda x: scaled_feature_logits(W, b, m.test.features, x), m.test.labels, values),
+                              ece_curve(lambda x: scaled_feature_logits(W, b, m.test.features, x), m.test.labels,
+                                        values),
                               ece_curve(lambda x: m.test.logits.double() * x, m.test.labels, values), s, T,
                               f"{name}: ECE vs scale (test)"),
                f"{name}: ECE after feature scaling W(s v) + b and after temperature scaling z / T, against s and 1/T; "

@@ -51,7 +51,8 @@ def test_bias_is_small_next_to_the_weight_term(runs, name, check):
 
 def test_control_class_imbalance_spreads_the_weight_norms(runs, check):
     for zoo in runs.zoos:
-        check.evidence(zoo["imbalanced"].name, weight_norm_cv=weight_norm_cv(head_parameters(zoo["imbalanced"].model)[0]))
+        check.evidence(zoo["imbalanced"].name,
+                       weight_norm_cv=weight_norm_cv(head_parameters(zoo["imbalanced"].model)[0]))
     check.not_supported(runs.decide(IMBALANCED_NORMS, lambda zoo: norm_cv(head_parameters(zoo["imbalanced"].model)[0]),
                                     "imbalanced", roles=("imbalanced",)))
 

@@ -27,7 +27,8 @@ OVERCONFIDENT = Criterion("precondition", "signed gap mean(conf) - accuracy of t
 COOLED_BY_TEMPERATURE = Criterion("precondition", "T* of the hard model (validation split)",
                                   regime.TEMPERATURE, "above", value_range=NON_NEGATIVE, held_out=True)
 MEASURABLE_ASR = Criterion("precondition", f"distance of the hard model's ASR from the edges of {regime.WEAK_ASR}",
-                           0.0, "above", value_range=(-regime.WEAK_ASR[0], (regime.WEAK_ASR[1] - regime.WEAK_ASR[0]) / 2))
+                           0.0, "above", value_range=(-regime.WEAK_ASR[0],
+                                                      (regime.WEAK_ASR[1] - regime.WEAK_ASR[0]) / 2))
 SMALL_BIAS = Criterion("precondition", "mean|b| / mean|W v|", regime.BIAS_RATIO, "below", value_range=NON_NEGATIVE)
 
 
@@ -108,7 +109,8 @@ def overconfident_baseline(runs) -> tuple[Verdict, Verdict]:
     return runs.once("overconfident", lambda: (
         runs.decide(OVERCONFIDENT, lambda zoo: regime.signed_gap(zoo["hard"].test.logits, zoo["hard"].test.labels),
                     "hard"),
-        runs.decide(COOLED_BY_TEMPERATURE, lambda zoo: regime.temperature(zoo["hard"].val.logits, zoo["hard"].val.labels),
+        runs.decide(COOLED_BY_TEMPERATURE, lambda zoo: regime.temperature(zoo["hard"].val.logits,
+                                                                          zoo["hard"].val.labels),
                     "hard")))
 
 
@@ -166,11 +168,12 @@ class MeasuredMargins(Mapping):
         if name not in self._margins:
             seeds = ", ".join(str(z.replicate.seed) for z in self._zoos)
             source = f"the hard-label models under test (seeds {seeds})"
-            pairs = list(zip(self._zoos, self._zoos[1:]))
+            pairs = list(zip(self._zoos, self._zoos[1:], strict=False))
             try:
                 values = [SPREAD_STATISTICS[name](b["hard"], a["hard"]) for a, b in pairs]
             except FitAtBoundError as err:
-                self._margins[name] = Margin(float("nan"), f"{RULES[name].statistic} cannot be measured on {source}: {err}")
+                self._margins[name] = Margin(float("nan"),
+                                             f"{RULES[name].statistic} cannot be measured on {source}: {err}")
             else:
                 self._margins[name] = margin_from_pairs(name, values, source)
         return self._margins[name]

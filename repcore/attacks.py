@@ -81,7 +81,7 @@ def frozen_eval(model: nn.Module) -> Iterator[nn.Module]:
     try:
         yield model
     finally:
-        for p, flag in zip(model.parameters(), flags):
+        for p, flag in zip(model.parameters(), flags, strict=True):
             p.requires_grad_(flag)
         model.train(was_training)
 

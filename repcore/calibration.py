@@ -67,7 +67,8 @@ def expected_calibration_error(conf: np.ndarray, correct: np.ndarray, n_bins: in
     return float(ece[0]) if conf.ndim == 1 else ece.reshape(conf.shape[:-1])
 
 
-def weighted_calibration_error(w: np.ndarray, conf: np.ndarray, correct: np.ndarray, n_bins: int = N_BINS) -> np.ndarray:
+def weighted_calibration_error(w: np.ndarray, conf: np.ndarray, correct: np.ndarray,
+                               n_bins: int = N_BINS) -> np.ndarray:
     """The 15-bin ECE of a resample that holds sample i w_i times, sum_b |sum_{i in b} w_i (correct_i
     - conf_i)| / sum_i w_i: one value per row of w (a float for w of shape (n,)); with w = 1 it is
     ``expected_calibration_error``."""

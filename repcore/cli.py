@@ -12,6 +12,7 @@ the current folder) and exit with pytest's status: 0 every claim supported, 1 so
 inconclusive, 2 interrupted, 3 internal error, 4 usage error (a bad manifest, say), 5 no test ran.
 """
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,8 +22,14 @@ USAGE = __doc__.split("\n\n")[1]
 
 
 def _pytest(arguments: list[str]) -> int:
-    import pytest
-    return int(pytest.main(arguments))
+    """pytest in a process of its own (this one has imported repcore, which pytest would then not
+    rewrite); Ctrl-C reaches both, and this one waits for pytest's partial report."""
+    process = subprocess.Popen([sys.executable, "-m", "pytest", *arguments])
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            continue
 
 
 def verify(argv: list[str]) -> int:

@@ -244,7 +244,7 @@ class Criterion:
                        "mean of the runs' standard errors (their resamples are not shared)")
         return Verdict(self.claim, self._label(label), interval.value, float(low), float(high), float(self.bound),
                        self.direction, int(interval.n), outcome, reason, interval.unit, interval.level,
-                       tuple((s, *v) for s, v in zip(interval.seeds, interval.per_seed)),
+                       tuple((s, *v) for s, v in zip(interval.seeds, interval.per_seed, strict=True)),
                        interval.between_seed_sd, interval.sample_se, self.bound_evidence,
                        tuple(p.record() for p in preconditions), self.value_range, interval.seed_half,
                        interval.sample_half, sample_term, interval.runs_se, interval.pairing, undecided)

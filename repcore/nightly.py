@@ -85,7 +85,8 @@ def summary(profile: str, current: dict, previous: dict | None, failing: list[st
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    args.cache_dir = args.cache_dir or (Path(os.environ["REPCORE_CACHE_DIR"]) if os.environ.get("REPCORE_CACHE_DIR") else None)
+    if args.cache_dir is None and os.environ.get("REPCORE_CACHE_DIR"):
+        args.cache_dir = Path(os.environ["REPCORE_CACHE_DIR"])
     for name in ("cache_dir", "data_root", "history", "report_dir"):
         if getattr(args, name) is not None:
             setattr(args, name, getattr(args, name).resolve())
@@ -109,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(args.report_dir, ignore_errors=True)
     exit_code = _run([sys.executable, "-m", "pytest", *claims_arguments(
         [] if args.claims == ["claims"] else args.claims,
-        [*_zoo_options(args), "--report-dir", str(args.report_dir), *(["--previous-report", str(latest)] if previous else [])])])
+        [*_zoo_options(args), "--report-dir", str(args.report_dir),
+         *(["--previous-report", str(latest)] if previous else [])])])
     selected = args.claims != ["claims"]  # a night of some claim modules: its report is partial by design
     report = args.report_dir / ("claims.partial.json" if selected else "claims.json")
     current = read_report(report) if exit_code <= 1 and report.is_file() else None
@@ -150,7 +152,8 @@ def previous_night(latest: Path, args: argparse.Namespace) -> dict | None:
     tonight = {"profile": expected.name, "settings": list(expected.settings), "seeds": list(expected.seeds),
                "claims": args.claims}
     before = {"profile": previous.get("profile"), "settings": previous.get("settings"),
-              "seeds": (previous.get("seeds") or {}).get("replicates"), "claims": previous.get("nightly_claims", ["claims"])}
+              "seeds": (previous.get("seeds") or {}).get("replicates"),
+              "claims": previous.get("nightly_claims", ["claims"])}
     if before != tonight:
         print(f"warning: the last night's report {latest} is of {before}, tonight runs {tonight}: not compared",
               file=sys.stderr)

@@ -404,7 +404,7 @@ class ClaimsReport:
         folder = figures_folder(document["complete"])
         figures = [f for claim in document["claims"] for f in claim["figures"]]
         names = [Path(f["path"]).name for f in figures]
-        for f, name in zip(figures, names):
+        for f, name in zip(figures, names, strict=True):
             f["path"] = f"{folder}/{name}"
         replace_folder(report_dir / folder, {name: pngs[name] for name in names})
         write_document(document, json_path)

@@ -343,7 +343,8 @@ class TieGroups:
         W_g copies ranks (copies in the groups below) + (W_g + 1) / 2, as ``scipy.stats.rankdata``
         ranks the resample. Returns (per-group ranks, per-group weights), each (B, groups)."""
         sorted_weights = w[:, self.order]
-        weights = sorted_weights if len(self.starts) == w.shape[1] else np.add.reduceat(sorted_weights, self.starts, axis=1)
+        weights = sorted_weights if len(self.starts) == w.shape[1] else np.add.reduceat(sorted_weights, self.starts,
+                                                                                        axis=1)
         return cumulative(weights) - (weights - 1) / 2, weights
 
 

@@ -32,7 +32,10 @@ def test_fgsm_is_one_signed_gradient_step():
 def test_pgd_raises_the_loss_more_than_fgsm_and_more_steps_do_not_hurt():
     model, x, y = _model_and_data(1)
     eps = 0.05
-    loss = lambda a: F.cross_entropy(model(a), y).item()  # noqa: E731
+
+    def loss(a):
+        return F.cross_entropy(model(a), y).item()
+
     assert loss(attacks.pgd(model, x, y, eps, eps / 4, 20)) >= loss(attacks.fgsm(model, x, y, eps)) - 1e-6
     assert loss(attacks.fgsm(model, x, y, eps)) > loss(x)
 
@@ -76,7 +79,8 @@ def test_autoattack_adapter_runs_on_the_cpu_and_respects_the_budget():
     config = attacks.AttackConfig("AA", "autoattack", 8 / 255, aa_attacks=("apgd-ce",), subset=16)
     adv, _ = attacks.run_attack(model, x, y, config, torch.device("cpu"))
     assert adv.shape == (16, 3, 8, 8) and (adv - x[:16]).abs().max() <= 8 / 255 + 1e-6
-    assert (model(adv).argmax(1) != y[:16]).sum() >= (model(attacks.fgsm(model, x[:16], y[:16], 8 / 255)).argmax(1) != y[:16]).sum()
+    assert (model(adv).argmax(1) != y[:16]).sum() >= (model(attacks.fgsm(model, x[:16], y[:16],
+                                                                         8 / 255)).argmax(1) != y[:16]).sum()
 
 
 def test_standard_autoattack_runs_with_fewer_than_ten_classes_and_is_at_least_as_strong_as_apgd_ce():

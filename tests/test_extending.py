@@ -90,8 +90,7 @@ def test_training_workers_train_a_user_regularizer_named_on_the_command_line(tmp
 
 def test_every_front_door_takes_the_same_options():
     parsers = {}
-    for name, script in (("fixtures", "fixtures/__main__.py"), ("zoo_build", "bench/zoo_build.py"),
-                         ("seed_spread", "bench/seed_spread.py")):
+    for script in ("fixtures/__main__.py", "bench/zoo_build.py", "bench/seed_spread.py"):
         text = (ROOT / script).read_text()
         assert "add_options(parser.add_argument" in text, script
     parser = argparse.ArgumentParser()
@@ -106,7 +105,8 @@ def test_every_front_door_takes_the_same_options():
 def test_a_claim_module_nobody_registered_is_an_error_at_collection():
     claims_dir = ROOT / "claims"
     config = SimpleNamespace(rootpath=ROOT)
-    items = [SimpleNamespace(nodeid="claims/test_c4_feature_shrinkage.py::test_x", path=claims_dir / "test_c4_feature_shrinkage.py"),
+    items = [SimpleNamespace(nodeid="claims/test_c4_feature_shrinkage.py::test_x",
+                             path=claims_dir / "test_c4_feature_shrinkage.py"),
              SimpleNamespace(nodeid="claims/test_c99_new_claim.py::test_y", path=claims_dir / "test_c99_new_claim.py")]
     with pytest.raises(pytest.UsageError, match="claims/test_c99_new_claim.py: no claim registered"):
         pytest_plugin.pytest_collection_modifyitems(config, items)

@@ -17,7 +17,8 @@ import torch
 
 from repcore.fixtures import __main__ as fixtures_cli
 from repcore.fixtures import cifar10_jpeg
-from repcore.fixtures.cache import ArtifactError, artifact_paths, load_or_build, read_artifact, remove_artifacts, write_artifact
+from repcore.fixtures.cache import (ArtifactError, artifact_paths, load_or_build, read_artifact, remove_artifacts,
+                                    write_artifact)
 from repcore.fixtures.cifar10_jpeg import DataIntegrityError
 from repcore.fixtures.data import DataNotFoundError, load_dataset
 from repcore.fixtures.evaluations import outcome_key
@@ -143,7 +144,8 @@ def test_an_interrupted_claims_run_marks_claims_incomplete_beside_the_complete_r
     started = tmp_path / "started"
     token = uuid.uuid4().hex
     run = _claims_run(tmp_path, report_dir, "-n", "2",
-                      env={"PYTEST_PLUGINS": "tests.fault_plugins", "REPCORE_FAULT_HANG": "test_control_large_bias_head_breaks_the_ordering",
+                      env={"PYTEST_PLUGINS": "tests.fault_plugins",
+                           "REPCORE_FAULT_HANG": "test_control_large_bias_head_breaks_the_ordering",
                            "REPCORE_FAULT_STARTED": str(started), "REPCORE_FAULT_TOKEN": token})
     assert _wait_for(started.exists, 240), run.communicate(timeout=60)
     time.sleep(3)  # the other T1 tests finish meanwhile
@@ -252,7 +254,8 @@ def test_a_malformed_data_folder_is_one_clear_error(tmp_path, make, error, words
 def test_the_build_cli_answers_a_malformed_data_folder_in_one_line(tmp_path):
     _copy_folder(tmp_path / "cifar10", _split_arrays(n_train=10))
     run = subprocess.run(
-        [sys.executable, "-m", "repcore.fixtures", "build", "--profile", "cifar10-cpu", "--seeds", "0", "--model", "hard",
+        [sys.executable, "-m", "repcore.fixtures", "build", "--profile", "cifar10-cpu", "--seeds", "0",
+         "--model", "hard",
          "--data-root", str(tmp_path), "--cache-dir", str(tmp_path / "cache"), "--jobs", "1"],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 2 and "expected 50000 images" in _one_line_error(run.stderr)
@@ -418,7 +421,8 @@ def test_d4_a_path_selection_leaves_the_complete_report_alone(tmp_path):
     report_dir.mkdir()
     (report_dir / "claims.json").write_text("the last complete report")
     run = subprocess.run([sys.executable, "-m", "pytest", "claims/test_t1_theorem1.py", "-q", "--no-prebuild",
-                          "-p", "no:cacheprovider", "--report-dir", str(report_dir), "--cache-dir", str(tmp_path / "c")],
+                          "-p", "no:cacheprovider", "--report-dir", str(report_dir), "--cache-dir",
+                          str(tmp_path / "c")],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert (report_dir / "claims.json").read_text() == "the last complete report"
@@ -669,7 +673,8 @@ def test_d20_a_full_disk_during_a_build_is_one_line_naming_the_file_and_leaves_n
     for meta in small_disk.glob("*.json"):
         read_artifact(small_disk, meta.stem)
     run = subprocess.run([sys.executable, "-m", "pytest", "claims", "--profile", "tiny", "-q", "-p", "no:cacheprovider",
-                          "-k", "test_c5", "--cache-dir", str(small_disk), "--report-dir", str(small_disk.parent / "r")],
+                          "-k", "test_c5", "--cache-dir", str(small_disk), "--report-dir",
+                          str(small_disk.parent / "r")],
                          cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode == pytest.ExitCode.USAGE_ERROR and "INTERNALERROR" not in run.stdout + run.stderr
     assert f"cannot write {small_disk}" in run.stdout + run.stderr

@@ -115,7 +115,8 @@ def test_a_skipped_test_records_the_roles_it_needed_in_the_document():
              {**_test("C4", outcome="skipped", name="b"), "needs": ["mixup"]},
              {**_test("C4", outcome="skipped", name="test_control_x"), "needs": ["hard_seed1"]}]
     (claim,) = build_document(tests, HEADER)["claims"]
-    assert claim["reason"] == "supported on 1 of 2 criteria; 1 criteria and 1 control(s) not run (need hard_seed1, mixup)"
+    assert claim["reason"] == ("supported on 1 of 2 criteria; 1 criteria and 1 control(s) not run "
+                               "(need hard_seed1, mixup)")
     assert claim["not_run"]["criteria"] == 1 and claim["not_run"]["controls"] == 1
 
 
@@ -267,7 +268,8 @@ def test_a_bad_seed_pattern_or_field_is_one_line(own_models, tmp_path, entry, wo
 def test_collecting_only_writes_no_report(own_models, tmp_path):
     run = subprocess.run([sys.executable, "-m", "pytest", "claims", "--co", "-q", "-p", "no:cacheprovider",
                           "--checkpoints", str(own_models / "models.toml"), "--report-dir", str(tmp_path / "r")],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ,
+                                                                                     "PYTHONPATH": str(ROOT)})
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert not list((tmp_path / "r").glob("claims*"))
 

@@ -115,7 +115,8 @@ def test_a_document_with_settings_decides_per_setting_then_over_settings():
     jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
     c4 = next(c for c in document["claims"] if c["id"] == "C4")
     assert c4["verdict"] == "refuted" and "2 of 3 settings" in c4["reason"]
-    assert [(r["label"], r["verdict"]) for r in c4["settings"]] == [("a", "supported"), ("b", "refuted"), ("c", "refuted")]
+    assert [(r["label"], r["verdict"]) for r in c4["settings"]] == [("a", "supported"), ("b", "refuted"), ("c",
+                                                                                                           "refuted")]
     assert set(c4["evidence"]) == {"hard@a", "hard@b", "hard@c"}
     html = render_html(document, Path("."))
     assert "supported only if supported in every setting" in html and "s2: 0.5" in html

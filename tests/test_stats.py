@@ -116,7 +116,7 @@ def test_comparisons_say_what_pairing_by_seed_buys():
     rng = np.random.default_rng(8)
     base = [rng.random(200) + s for s in range(4)]  # seed effects shared by model and baseline
     model = [b + 0.1 + 0.01 * rng.random(200) for b in base]
-    estimates = [stats.comparison(stats.weighted_mean, [m], [b]) for m, b in zip(model, base)]
+    estimates = [stats.comparison(stats.weighted_mean, [m], [b]) for m, b in zip(model, base, strict=True)]
     pairing = stats.over_seeds(estimates, [0, 1, 2, 3]).pairing
     assert pairing["correlation"] > 0.99 and pairing["paired_sd"] < 0.1 * pairing["unpaired_sd"]
     assert estimates[0].parts == pytest.approx((model[0].mean(), base[0].mean()))

@@ -125,13 +125,14 @@ def test_the_default_run_replicates_every_compared_role_over_five_seeds():
     for replicate in others:
         assert set(replicate.models) == set(replicated_roles())
         assert replicate.models["ls"].smoothing == 0.1 and replicate.models["mixup"].seed == replicate.seed
-        assert replicate.models["imbalanced"].data.class_imbalance > 1 and replicate.models["bottleneck_imbalanced"].bottleneck
+        assert replicate.models["imbalanced"].data.class_imbalance > 1
+        assert replicate.models["bottleneck_imbalanced"].bottleneck
 
 
 def test_the_planted_falsehood_plays_every_regularizer_with_a_hard_model_of_another_seed():
     planted = get_profile("smoke-planted")
     specs = [r.models[role] for r in planted.replicates for role in planted.regularized.values()]
-    hard = {r.models["hard"].key() for r in planted.replicates} | {r.models["hard_seed1"].key() for r in planted.replicates}
+    hard = {r.models[role].key() for r in planted.replicates for role in ("hard", "hard_seed1")}
     assert all(spec.regularizer == "hard" for spec in specs)
     assert len({spec.key() for spec in specs}) == len(specs) and not hard & {spec.key() for spec in specs}
 

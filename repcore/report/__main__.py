@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--debug", action="store_true", help="raise errors with their traceback")
     args = parser.parse_args(argv)
     docs = []
-    paths = {"check": lambda: [args.report], "table": lambda: args.reports}.get(args.command, lambda: [args.a, args.b])()
+    paths = {"check": lambda: [args.report], "table": lambda: args.reports}.get(args.command, lambda: [args.a,
+                                                                                                       args.b])()
     for path in paths:
         try:
             docs.append(read_report(path))

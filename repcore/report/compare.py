@@ -57,7 +57,8 @@ def comparison_widths(a: dict, b: dict) -> list[str]:
     def widths(document: dict) -> dict[str, float]:
         return {f"{c['id']} {v['statistic']}": (v["ci_high"] - v["ci_low"]) / 2 for c in document["claims"]
                 for t in c["tests"] for v in t["verdicts"]
-                if "vs hard" in v["statistic"] and all(isinstance(v.get(k), (int, float)) for k in ("ci_low", "ci_high"))}
+                if "vs hard" in v["statistic"] and all(isinstance(v.get(k), (int, float)) for k in ("ci_low",
+                                                                                                    "ci_high"))}
 
     wa, wb = widths(a), widths(b)
     shared = [name for name in wa if name in wb and wa[name] > 0]
@@ -112,7 +113,8 @@ def _shape_error(document) -> str | None:
             lists = [test.get("verdicts"), test.get("controls")]
             if not all(isinstance(rows, list) for rows in lists):
                 return f"claim {claim['id']}: test {test['nodeid']} lacks its verdicts or controls"
-            if not all(isinstance(row, dict) and all(isinstance(row.get(k), str) for k in ROW) for rows in lists for row in rows):
+            if not all(isinstance(row, dict) and all(isinstance(row.get(k),
+                                                                str) for k in ROW) for rows in lists for row in rows):
                 return f"claim {claim['id']}: test {test['nodeid']} has a verdict without a statistic and an outcome"
     missing = [key for key in HEADER if not isinstance(document.get(key), str)]
     return f"no {', '.join(missing)} in its header" if missing else None

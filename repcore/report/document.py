@@ -121,7 +121,8 @@ def _decide_claim(tests: list[dict]) -> tuple[str, str, list[dict]]:
         return (*claim_verdict(tests), [])
     shared = [t for t in tests if not t.get("setting")]
     per = {label: claim_verdict([*shared, *(t for t in tests if t.get("setting") == label)]) for label in labels}
-    failed = [t["setting"] for t in tests if t.get("setting") and any(c["outcome"] == "supported" for c in t["controls"])]
+    failed = [t["setting"] for t in tests
+              if t.get("setting") and any(c["outcome"] == "supported" for c in t["controls"])]
     rows = [{"label": label, "verdict": v, "reason": r} for label, (v, r) in per.items()]
     return (*over_settings(per, failed), rows)
 
@@ -275,7 +276,8 @@ def build_document(tests: list[dict], header: dict, collected: dict[str, int] | 
     previous_report = None if previous is None else {
         k: previous.get(k) for k in ("path", "git_revision", "finished", "profile")}
     return {"schema_version": SCHEMA_VERSION, **header, "complete": complete, "counts": counts,
-            "claims": claims, "models": models, "overview": overview(models, header.get("roles", [])), "regime": regime_checks(tests),
+            "claims": claims, "models": models, "overview": overview(models, header.get("roles", [])),
+            "regime": regime_checks(tests),
             "previous_report": previous_report}
 
 

@@ -4,14 +4,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
 
-from repcore.calibration import expected_calibration_error, reliability_bins  # noqa: E402
-from repcore.features import linear_logits  # noqa: E402
-from repcore.geometry import loss_gradient  # noqa: E402
+from repcore.calibration import expected_calibration_error, reliability_bins
+from repcore.features import linear_logits
+from repcore.geometry import loss_gradient
 
 
 def _single(width: float, height: float, right: float = 0.97) -> tuple[Figure, plt.Axes]:
@@ -44,12 +44,12 @@ def reliability_diagrams(models: dict[str, tuple[np.ndarray, np.ndarray]]) -> Fi
     diagonal, ECE in the title; beneath it, the share of samples in each bin."""
     fig, axes = plt.subplots(2, len(models), figsize=(3.2 * len(models), 4.2), squeeze=False,
                              gridspec_kw={"height_ratios": [3, 1]}, sharex=True, constrained_layout=True)
-    for (top, bottom), (name, (conf, correct)) in zip(axes.T, models.items()):
+    for (top, bottom), (name, (conf, correct)) in zip(axes.T, models.items(), strict=True):
         bins = reliability_bins(conf, correct)
         centers = (bins.edges[:-1] + bins.edges[1:]) / 2
         width = bins.edges[1] - bins.edges[0]
         filled = bins.counts > 0
-        low, high = clopper_pearson(np.rint(bins.accuracy * bins.counts).astype(int), bins.counts)
+        low, high = clopper_pearson(np.rint(np.nan_to_num(bins.accuracy) * bins.counts).astype(int), bins.counts)
         top.bar(centers[filled], bins.accuracy[filled], width=width, edgecolor="k", color="#4c72b0",
                 label="accuracy")
         top.bar(centers[filled], (bins.confidence - bins.accuracy)[filled], bottom=bins.accuracy[filled],
@@ -76,7 +76,7 @@ def feature_histograms(models: dict[str, tuple[np.ndarray, np.ndarray]]) -> Figu
         values = [m[index] for m in models.values()]
         edges = np.linspace(min(float(np.quantile(v, 0.005)) for v in values),
                             max(float(np.quantile(v, 0.995)) for v in values), 41)
-        for i, (name, value) in enumerate(zip(models, values)):
+        for i, (name, value) in enumerate(zip(models, values, strict=True)):
             ax.hist(value, bins=edges, histtype="step", lw=2 if name == "hard" else 1.3, color=f"C{i}",
                     density=True, label=f"{name} (mean {np.mean(value):.3g})")
         ax.set(xlabel=label, ylabel="density")
@@ -94,7 +94,7 @@ def forest(panels: dict[str, list[dict]], title: str) -> Figure:
     rows = sum(len(p) for p in panels.values())
     fig, axes = plt.subplots(len(panels), 1, figsize=(6.4, 0.9 + 0.42 * rows + 0.5 * len(panels)), squeeze=False,
                              gridspec_kw={"height_ratios": [len(p) for p in panels.values()]}, constrained_layout=True)
-    for ax, (statistic, criteria) in zip(axes[:, 0], panels.items()):
+    for ax, (statistic, criteria) in zip(axes[:, 0], panels.items(), strict=True):
         for y, c in enumerate(criteria):
             colour = COLOURS.get(c["outcome"], "#555555")
             ax.plot([c["low"], c["high"]], [y, y], color=colour, lw=3, solid_capstyle="butt")
@@ -116,7 +116,7 @@ def rms_vs_cosine(models: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) 
     """Per model: per-sample RMS against cos(v, v_opt), coloured by confidence."""
     fig, axes = _panels(len(models))
     top = max(float(np.quantile(rms, 0.99)) for rms, _, _ in models.values())
-    for ax, (name, (rms, cos, conf)) in zip(axes, models.items()):
+    for ax, (name, (rms, cos, conf)) in zip(axes, models.items(), strict=True):
         points = ax.scatter(cos, rms, c=conf, s=4, cmap="viridis", vmin=0, vmax=1)
         ax.set(xlabel="cos(v, v_opt)", ylim=(0, top * 1.05), title=name)
     axes[0].set_ylabel("RMS of v")
@@ -203,7 +203,7 @@ def white_box_and_transfer(rates: dict[str, dict[str, list[float]]], attack: str
     kinds = list(dict.fromkeys(kind for by_kind in rates.values() for kind in by_kind))
     width = 0.8 / len(kinds)
     for k, kind in enumerate(kinds):
-        for i, (model, by_kind) in enumerate(rates.items()):
+        for i, by_kind in enumerate(rates.values()):
             values = by_kind.get(kind, [])
             if not values:
                 continue

@@ -81,7 +81,7 @@ def selection(config: pytest.Config, collected_claims: set[str]) -> str | None:
         if config.getoption(option):
             return f"{flag} {config.getoption(option)}"
     folders = claims_folders(config)
-    for arg, path in zip(config.args, argument_paths(config)):
+    for arg, path in zip(config.args, argument_paths(config), strict=True):
         if "::" in arg or any(path != folder and folder in path.parents for folder in folders):
             return f"the path {arg}"
     missing = [claim for claim in CLAIMS if claim not in collected_claims]
@@ -203,7 +203,8 @@ def unit_of_replication(profile) -> str:
         return ("single seed: sample variance only. Every interval is a bootstrap over test samples of one "
                 "training run; it does not cover seed-to-seed variation (use 3 or more seeds to compare models).")
     return (f"the training run: {len(profile.seeds)} seeds ({', '.join(map(str, profile.seeds))}) per role. "
-            "Each criterion takes one estimate per seed and is decided on mean +- sqrt((t(S-1) s_b/sqrt(S))^2 + (z se)^2): "
+            "Each criterion takes one estimate per seed and is decided on "
+            "mean +- sqrt((t(S-1) s_b/sqrt(S))^2 + (z se)^2): "
             "s_b the spread between seeds; se the test-sample standard error of the mean, from one joint "
             "bootstrap of the test images that every seed's models share (the same resample applied to all "
             "runs at once), or the mean of the runs' errors where their resamples are not shared. Intervals "
