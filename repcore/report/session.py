@@ -215,6 +215,7 @@ def session_header(config: pytest.Config, profile, device: torch.device, dataset
     """Provenance: profile, data (display names), device, seeds, versions, git revision, date."""
     from repcore.fixtures.data import held_out_description
     from repcore.stats import SEED
+    source = model_source(profile)
     return {
         "profile": profile.name, "profile_description": profile.description,
         "attack_note": profile.attack_note,
@@ -222,7 +223,7 @@ def session_header(config: pytest.Config, profile, device: torch.device, dataset
         "datasets": datasets,
         "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else
                                  f" ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"),
-        "seeds": {"training": profile.training_seeds, "replicates": list(profile.seeds), "bootstrap": SEED,
+        "seeds": {"training": source.training_seeds(), "replicates": list(profile.seeds), "bootstrap": SEED,
                   "hypothesis": "derandomized"},
         "settings": list(profile.settings),
         "roles": list(profile.regularized.values()),
@@ -232,7 +233,7 @@ def session_header(config: pytest.Config, profile, device: torch.device, dataset
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "torchvision": _version("torchvision"), "repcore": _version("repcore"),
                      "pyautoattack": _version("pyautoattack"), "scipy": _version("scipy")},
-        **model_source(profile).provenance(),
+        **source.provenance(),
         "held_out": held_out_description(next(iter(profile.settings.values())).data),
         "git_revision": git_revision(Path(config.rootpath)),
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
