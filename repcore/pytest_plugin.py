@@ -154,9 +154,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     capture = config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled():
         try:
-            model_source(profile).prepare(config.getoption("--cache-dir") or default_cache_dir(),
-                                          config.getoption("--data-root"), device,
-                                          config.getoption("--jobs") or default_jobs(device))
+            cache_dir = config.getoption("--cache-dir") or default_cache_dir()
+            model_source(profile).prepare(cache_dir, config.getoption("--data-root"), device,
+                                          config.getoption("--jobs") or default_jobs(device),
+                                          cluster=options.cluster_options(config.getoption, cache_dir, device))
         except CheckpointError as err:
             pytest.exit(f"cannot run the claims on {profile.checkpoints.path}: {err}",
                         returncode=pytest.ExitCode.USAGE_ERROR)

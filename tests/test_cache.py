@@ -20,8 +20,9 @@ def test_round_trip_returns_payload_and_meta(cache_dir):
 
 
 def test_writes_leave_no_temporary_files(cache_dir):
-    write_artifact(cache_dir, "k1", _payload(), {})
-    assert sorted(p.name for p in cache_dir.iterdir()) == ["k1.json", "k1.pt"]
+    meta = write_artifact(cache_dir, "k1", _payload(), {})
+    assert sorted(str(p.relative_to(cache_dir)) for p in cache_dir.rglob("*")) == [
+        "k1.json", "objects", f"objects/{meta['sha256']}"]
 
 
 @pytest.mark.parametrize("damage, reason", [

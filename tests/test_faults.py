@@ -287,12 +287,20 @@ def test_report_cli_answers_a_file_that_is_no_claims_report_in_one_line(tmp_path
 
 def test_clean_removes_models_their_attack_outcomes_and_stale_temporaries(cache_dir):
     write_artifact(cache_dir, "model", {"w": torch.ones(1)}, {})
-    write_artifact(cache_dir, "outcome", {"w": torch.ones(1)}, {"model_key": "model"})
-    write_artifact(cache_dir, "other", {"w": torch.ones(1)}, {"model_key": "another model"})
-    (cache_dir / ".model.pt.x1y2.tmp").write_bytes(b"half")
-    (cache_dir / ".other.pt.x1y2.tmp").write_bytes(b"half")
+    write_artifact(cache_dir, "outcome", {"w": torch.ones(2)}, {"model_key": "model"})
+    other = write_artifact(cache_dir, "other", {"w": torch.ones(3)}, {"model_key": "another model"})
+    (cache_dir / ".model.json.x1y2.tmp").write_bytes(b"half")
+    (cache_dir / ".other.json.x1y2.tmp").write_bytes(b"half")
     assert remove_artifacts(cache_dir, {"model"}) == 6
-    assert sorted(p.name for p in cache_dir.iterdir()) == ["other.json", "other.pt"]
+    assert sorted(str(p.relative_to(cache_dir)) for p in cache_dir.rglob("*")) == [
+        "objects", f"objects/{other['sha256']}", "other.json"]
+
+
+def test_clean_keeps_a_payload_that_another_record_names(cache_dir):
+    shared = write_artifact(cache_dir, "model", {"w": torch.ones(1)}, {})
+    write_artifact(cache_dir, "twin", {"w": torch.ones(1)}, {})
+    assert remove_artifacts(cache_dir, {"model"}) == 1
+    assert read_artifact(cache_dir, "twin")[1]["sha256"] == shared["sha256"]
 
 
 def test_an_attack_outcome_belongs_to_the_model_bytes_not_the_spec():
@@ -325,9 +333,9 @@ def test_the_readme_install_line_installs_what_the_unit_tests_import():
 def test_prune_removes_only_old_models_of_no_kept_profile_with_their_outcomes(cache_dir, capsys):
     from repcore.fixtures.profiles import get_profile
     kept = get_profile("smoke", seeds="0").models["hard"].key()
-    for key in (kept, "orphan", "recent"):
-        write_artifact(cache_dir, key, {"w": torch.ones(1)}, {"spec": {}})
-    write_artifact(cache_dir, "orphan_outcome", {"w": torch.ones(1)}, {"model_key": "orphan"})
+    for size, key in enumerate((kept, "orphan", "recent"), 1):
+        write_artifact(cache_dir, key, {"w": torch.ones(size)}, {"spec": {}})
+    write_artifact(cache_dir, "orphan_outcome", {"w": torch.ones(4)}, {"model_key": "orphan"})
     month_ago = time.time() - 31 * 86400
     for key in (kept, "orphan", "orphan_outcome"):
         for path in artifact_paths(cache_dir, key):
