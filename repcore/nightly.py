@@ -13,6 +13,8 @@ suite, as the nightly workflow runs it (and as anyone can, on the CPU with a CPU
 Exit status: 0; 1 when a verdict changed in a way ``--fail-on`` counts (default: a supported claim
 now refuted); 2 when the night produced no verdicts (build failed, pytest exit above 1, no report).
 ``--dry-run`` prints what the night would train and how long that is expected to take, and stops.
+``--executor slurm`` (with ``--gpus``, ``--partition``, ``--cpus-per-job``, ``--mem-gb``, ``--job-dir``)
+builds the zoo as Slurm jobs (``repcore.fixtures.build_submitit``); the claims then read the cache.
 """
 
 import argparse
@@ -26,11 +28,16 @@ from pathlib import Path
 
 import platformdirs
 
+from repcore.fixtures.options import OPTIONS
 from repcore.fixtures.profiles import get_profile
+from repcore.fixtures.store import CacheDir, cache_location
 from repcore.invocation import claims_arguments
 from repcore.files import atomic_write
 from repcore.report.compare import REGRESSION_POLICIES, diff, read_report, regressions
 from repcore.report.session import ReportDirError, check_report_dir
+
+# The build's own options, declared with the suite's (repcore.fixtures.options), passed to the build alone.
+BUILD_OPTIONS = ("--executor", "--gpus", "--partition", "--cpus-per-job", "--mem-gb", "--job-dir")
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m repcore.nightly", description=__doc__,
@@ -40,8 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--settings", default=None)
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--data-root", type=Path, default=None)
-    parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="the persistent model cache (default $REPCORE_CACHE_DIR, else the user cache)")
+    parser.add_argument("--cache-dir", type=cache_location, default=None, metavar="DIR|URL",
+                        help="the persistent model cache, a folder or an fsspec URL (default $REPCORE_CACHE_DIR, "
+                             "else the user cache)")
     parser.add_argument("--history", type=Path, default=None,
                         help="where nights keep their reports (default: history/ beside the cache)")
     parser.add_argument("--report-dir", type=Path, default=Path("reports"))
@@ -50,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--prune-days", type=float, default=None,
                         help="first remove cached models of no current profile older than this many days")
     parser.add_argument("--jobs", type=int, default=None)
+    for flag in BUILD_OPTIONS:
+        parser.add_argument(flag, **OPTIONS[flag])
     parser.add_argument("--claims", nargs="+", default=["claims"], metavar="PATH",
                         help="the claim modules to run (default: all of claims/)")
     parser.add_argument("--dry-run", action="store_true", help="print what would be trained and the expected time")
@@ -60,6 +70,12 @@ def _zoo_options(args: argparse.Namespace) -> list[str]:
     options = {"--profile": args.profile, "--seeds": args.seeds, "--settings": args.settings,
                "--device": args.device, "--data-root": args.data_root, "--cache-dir": args.cache_dir}
     return [str(part) for option, value in options.items() if value is not None for part in (option, value)]
+
+
+def _build_options(args: argparse.Namespace) -> list[str]:
+    """The options of the night's build (and its plan) alone: where its jobs run."""
+    values = {flag: getattr(args, flag[2:].replace("-", "_")) for flag in BUILD_OPTIONS}
+    return [str(part) for flag, value in values.items() if value is not None for part in (flag, value)]
 
 
 def _run(command: list[str]) -> int:
@@ -86,12 +102,12 @@ def summary(profile: str, current: dict, previous: dict | None, failing: list[st
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.cache_dir is None and os.environ.get("REPCORE_CACHE_DIR"):
-        args.cache_dir = Path(os.environ["REPCORE_CACHE_DIR"])
-    for name in ("cache_dir", "data_root", "history", "report_dir"):
-        if getattr(args, name) is not None:
+        args.cache_dir = cache_location(os.environ["REPCORE_CACHE_DIR"])
+    for name in ("cache_dir", "data_root", "history", "report_dir", "job_dir"):
+        if isinstance(getattr(args, name), Path):
             setattr(args, name, getattr(args, name).resolve())
     if args.dry_run:
-        return _run([sys.executable, "-m", "repcore.fixtures", "plan", *_zoo_options(args)])
+        return _run([sys.executable, "-m", "repcore.fixtures", "plan", *_zoo_options(args), *_build_options(args)])
     history = (args.history or _default_history(args.cache_dir)) / args.profile
     try:
         check_report_dir(history, "--history")
@@ -102,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                                              "--older-than", str(args.prune_days)]) != 0:
         return 2
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
-    if _run([sys.executable, "-m", "repcore.fixtures", "build", *_zoo_options(args), *jobs]) != 0:
+    build = [sys.executable, "-m", "repcore.fixtures", "build", *_zoo_options(args), *jobs, *_build_options(args)]
+    if _run(build) != 0:
         print("error: the build failed; no claims were run", file=sys.stderr)
         return 2
     latest = history / "latest.json"
@@ -161,9 +178,11 @@ def previous_night(latest: Path, args: argparse.Namespace) -> dict | None:
     return previous
 
 
-def _default_history(cache_dir: Path | None) -> Path:
-    """``history/`` beside the model cache, so the two persist together."""
-    return (cache_dir.parent if cache_dir is not None else platformdirs.user_cache_path("repcore")) / "history"
+def _default_history(cache_dir: CacheDir | None) -> Path:
+    """``history/`` beside a local model cache, so the two persist together (in the user cache
+    beside a remote one)."""
+    local = isinstance(cache_dir, Path)
+    return (cache_dir.parent if local else platformdirs.user_cache_path("repcore")) / "history"
 
 
 if __name__ == "__main__":

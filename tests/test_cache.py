@@ -1,5 +1,6 @@
 import json
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -81,3 +82,41 @@ def test_a_fresh_build_returns_the_metadata_a_later_read_returns(cache_dir):
     _, built_meta, built = load_or_build(cache_dir, "k1", lambda: (_payload(), {"name": "m"}))
     assert built and built_meta == read_artifact(cache_dir, "k1")[1]
     assert built_meta["sha256"]
+
+
+def test_an_artifact_of_the_earlier_layout_is_moved_into_objects_when_its_bytes_match(cache_dir):
+    meta = write_artifact(cache_dir, "k1", _payload(), {})
+    (cache_dir / "objects" / meta["sha256"]).rename(cache_dir / "k1.pt")  # the earlier layout: <key>.pt
+    payload, _ = read_artifact(cache_dir, "k1")
+    assert torch.equal(payload["w"], _payload()["w"])
+    assert not (cache_dir / "k1.pt").exists() and (cache_dir / "objects" / meta["sha256"]).exists()
+
+
+def test_an_artifact_of_the_earlier_layout_with_other_bytes_is_rebuilt_not_moved(cache_dir):
+    meta = write_artifact(cache_dir, "k1", _payload(), {})
+    (cache_dir / "objects" / meta["sha256"]).unlink()
+    (cache_dir / "k1.pt").write_bytes(b"another writer's bytes")
+    with pytest.raises(ArtifactError, match="k1.pt does not match its checksum"):
+        read_artifact(cache_dir, "k1")
+    payload, _, built = load_or_build(cache_dir, "k1", lambda: (_payload(), {}))
+    assert built and read_artifact(cache_dir, "k1")[1]["sha256"] == meta["sha256"]
+
+
+@pytest.mark.parametrize("text, location", [
+    ("s3://bucket/prefix/", "s3://bucket/prefix"),
+    ("gs://bucket", "gs://bucket"),
+    ("file:///tmp/zoo", Path("/tmp/zoo")),
+    ("relative/zoo", Path("relative/zoo")),
+])
+def test_a_cache_dir_is_a_url_with_a_scheme_else_a_folder(text, location):
+    from repcore.fixtures.store import cache_location
+    assert cache_location(text) == location
+
+
+def test_a_url_whose_filesystem_is_not_installed_names_the_extra_to_install():
+    import importlib.util
+    from repcore.fixtures import store
+    if importlib.util.find_spec("gcsfs"):
+        pytest.skip("gcsfs is installed here")
+    with pytest.raises(ValueError, match=r"gs://bucket/zoo: .*repcore\[gcs\]"):
+        store.read_bytes("gs://bucket/zoo", "k.json")

@@ -81,3 +81,17 @@ def test_the_estimate_uses_the_rate_measured_in_the_cache_else_says_it_assumes_o
     measured = training_rate(tmp_path, "cpu")
     assert measured.flops_per_second == training_flops(spec) / 4.0 and "1 cached model" in measured.basis
     assert training_rate(tmp_path, "cuda").basis.startswith("assumed")
+
+
+def test_a_slurm_night_plans_its_jobs_and_their_wall_time_on_n_gpus(tmp_path):
+    run = _night(tmp_path, "--dry-run", "--executor", "slurm", "--gpus", "4")
+    assert run.returncode == 0, run.stderr
+    assert "--executor slurm --gpus 4" in run.stdout
+    assert "slurm: 12 job(s) of a model each" in run.stdout and "2 transfer-attack job(s)" in run.stdout
+    assert "expected wall on 4 GPU(s)" in run.stdout and "time limits 31 min" in run.stdout
+
+
+def test_the_wall_time_of_jobs_on_n_workers_puts_the_longest_first():
+    from repcore.fixtures.estimate import makespan
+    assert makespan([3, 3, 2, 2, 2], 2) == 7
+    assert makespan([5, 1, 1], 8) == 5 and makespan([], 4) == 0 and makespan([2, 2], 1) == 4
