@@ -194,3 +194,33 @@ def test_two_builders_on_one_s3_prefix_each_publish_whole_artifacts(tiny, s3, tm
     print(json.dumps({"records": len(shas), "objects": len(store.names(url, "", "objects")),
                       "trained": [o[1].count("training small_cnn") for o in outputs]}))
     assert payload_shas(url) == shas
+
+
+def _processes_naming(text: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and text in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_ctrl_c_cancels_the_local_jobs_a_build_submitted_and_leaves_no_process(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REPCORE_PLUGINS": "tests.tiny_profile",
+           "REPCORE_TINY_EPOCHS": "2000"}
+    command = [sys.executable, "-m", "repcore.fixtures", "build", "--profile", "tiny", "--device", "cpu",
+               "--model", "hard", "--model", "ls", "--executor", "submitit-local", "--cache-dir", str(tmp_path / "zoo")]
+    run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)
+    try:
+        assert _wait_for(lambda: len(list((tmp_path / "zoo" / "partial").glob("*.pt"))) == 2, 240)
+        assert _processes_naming(str(tmp_path / "zoo" / "jobs"))
+        run.send_signal(signal.SIGINT)
+        _, stderr = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 130, stderr
+    assert _wait_for(lambda: not _processes_naming(str(tmp_path / "zoo" / "jobs")), 30), "a job outlived the build"
+    assert not [p for p in (tmp_path / "zoo").glob("*.json")], "nothing was published"
