@@ -224,3 +224,25 @@ def test_ctrl_c_cancels_the_local_jobs_a_build_submitted_and_leaves_no_process(t
     assert run.returncode == 130, stderr
     assert _wait_for(lambda: not _processes_naming(str(tmp_path / "zoo" / "jobs")), 30), "a job outlived the build"
     assert not [p for p in (tmp_path / "zoo").glob("*.json")], "nothing was published"
+
+
+def test_a_failed_job_is_reported_with_its_log_while_the_others_finish(tiny, tmp_path, monkeypatch):
+    from repcore.fixtures import build_submitit
+    from repcore.fixtures.build_pool import JobsFailed, run_build_job
+
+    def failing(job, device):
+        if job.name == "ls" and job.attack is None:
+            raise RuntimeError("out of memory on this node")
+        return run_build_job(job, device)
+
+    monkeypatch.setattr(build_submitit, "run_build_job", failing)
+    options = ClusterOptions("submitit-debug", tmp_path / "jobs")
+    lines = []
+    with pytest.raises(JobsFailed) as failure:
+        build_with_submitit(tiny, tmp_path / "zoo", None, CPU, options, log=lines.append)
+    message = str(failure.value)
+    assert message.startswith("3 job(s) failed")
+    assert "ls (+3): RuntimeError: out of memory on this node; log " in message
+    assert message.count("not run, a model it reads failed") == 2
+    assert any(line.startswith("FAILED ls") for line in lines)
+    assert [name for name, spec in tiny.models.items() if not is_cached(spec, tmp_path / "zoo")] == ["ls"]
