@@ -278,3 +278,19 @@ def test_a_partial_run_leaves_the_complete_reports_figures_as_they_were(tmp_path
     _write_run(tmp_path, "b.png", b"next complete run")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.html", "claims.json", "figures"]
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["b.png"]
+
+
+def test_a_reliability_diagram_with_empty_bins_draws_without_a_numeric_warning():
+    """Empty confidence bins have NaN accuracy; counting their successes cast NaN to int (a
+    RuntimeWarning, and an undefined value) before it was read as zero."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from repcore.report.figures import reliability_diagrams
+    confidence = np.r_[np.full(50, 0.95), np.full(50, 0.55)]  # 13 of the 15 bins stay empty
+    correct = np.r_[np.ones(45), np.zeros(5), np.ones(25), np.zeros(25)].astype(bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        fig = reliability_diagrams({"hard": (confidence, correct)})
+    plt.close(fig)

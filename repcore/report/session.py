@@ -12,6 +12,7 @@ a temporary folder, named.
 """
 
 import datetime
+import functools
 import importlib.metadata
 import importlib.util
 import math
@@ -88,15 +89,21 @@ def selection(config: pytest.Config, collected_claims: set[str]) -> str | None:
     return f"no test of {', '.join(missing)} collected" if missing else None
 
 
-def claims_folders(config: pytest.Config) -> set[Path]:
+def claims_folders(config: pytest.Config) -> frozenset[Path]:
     """The folders of claim modules: the installed ``repcore.claims`` and, in a checkout, ``claims/``
     under the rootdir (the same folder when installed editable)."""
+    return _claims_folders(Path(config.rootpath))
+
+
+@functools.lru_cache(maxsize=8)
+def _claims_folders(rootpath: Path) -> frozenset[Path]:
+    """Looked up once per rootdir: every collected item asks."""
     import repcore.claims
     folders = {Path(repcore.claims.__file__).parent.resolve()}
-    local = Path(config.rootpath, "claims")
+    local = rootpath / "claims"
     if (local / "zoo_views.py").is_file():
         folders.add(local.resolve())
-    return folders
+    return frozenset(folders)
 
 
 def argument_paths(config: pytest.Config) -> list[Path]:
