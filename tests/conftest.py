@@ -1,7 +1,8 @@
 """Shared helpers for the unit tests: a tiny spec that trains in about a second, and a harness
-that starts two processes at the same instant."""
+that starts two processes at the same instant, and a poll for a condition."""
 
 import multiprocessing
+import time
 
 import pytest
 
@@ -35,3 +36,13 @@ def race():
             p.join(timeout=60)
         return outcomes
     return run
+
+
+def wait_for(predicate, timeout: float) -> bool:
+    """Poll ``predicate`` every 0.2 s until it holds or ``timeout`` seconds pass; its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return bool(predicate())

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from repcore.fixtures.build_pool import build_zoo
 from repcore.fixtures.build_submitit import ClusterOptions, build_with_submitit, planned_tasks
 from repcore.fixtures.cache import object_name, read_artifact, read_record, records
 from repcore.fixtures.profiles import get_profile
+from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU = torch.device("cpu")
@@ -72,15 +72,6 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
-def _wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_a_local_job_killed_mid_training_fails_with_its_log_and_its_rerun_resumes(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "REPCORE_PLUGINS": "tests.tiny_profile",
            "REPCORE_TINY_EPOCHS": "200"}
@@ -88,7 +79,7 @@ def test_a_local_job_killed_mid_training_fails_with_its_log_and_its_rerun_resume
                "--model", "hard", "--executor", "submitit-local", "--cache-dir", str(tmp_path / "zoo")]
     run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert _wait_for(lambda: list((tmp_path / "zoo" / "partial").glob("*.pt")), 240), "no epoch checkpoint"
+        assert wait_for(lambda: list((tmp_path / "zoo" / "partial").glob("*.pt")), 240), "no epoch checkpoint"
         controllers = [int(p.name) for p in (tmp_path / "zoo" / "jobs").iterdir() if p.name.isdigit()]
         tasks = [child for pid in controllers for child in _children(pid)]
         assert tasks, controllers
@@ -215,14 +206,14 @@ def test_ctrl_c_cancels_the_local_jobs_a_build_submitted_and_leaves_no_process(t
     run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            start_new_session=True)
     try:
-        assert _wait_for(lambda: len(list((tmp_path / "zoo" / "partial").glob("*.pt"))) == 2, 240)
+        assert wait_for(lambda: len(list((tmp_path / "zoo" / "partial").glob("*.pt"))) == 2, 240)
         assert _processes_naming(str(tmp_path / "zoo" / "jobs"))
         run.send_signal(signal.SIGINT)
         _, stderr = run.communicate(timeout=60)
     finally:
         run.kill()
     assert run.returncode == 130, stderr
-    assert _wait_for(lambda: not _processes_naming(str(tmp_path / "zoo" / "jobs")), 30), "a job outlived the build"
+    assert wait_for(lambda: not _processes_naming(str(tmp_path / "zoo" / "jobs")), 30), "a job outlived the build"
     assert not [p for p in (tmp_path / "zoo").glob("*.json")], "nothing was published"
 
 

@@ -26,6 +26,7 @@ from repcore.fixtures.plain_pickle import UnsafePickleError, load_plain
 from repcore.fixtures.spec import DataSpec
 from repcore.attacks import AttackConfig
 from repcore.report import __main__ as report_cli
+from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -66,15 +67,6 @@ def _interruptible() -> None:
     """In the child before exec: SIGINT back to its default, so Python installs its Ctrl-C handler
     even when this test runs where SIGINT is ignored (a background job of a non-interactive shell)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def _wait_for(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
 
 
 # 1. Code execution from a cache -------------------------------------------------------------------
@@ -147,7 +139,7 @@ def test_an_interrupted_claims_run_marks_claims_incomplete_beside_the_complete_r
                       env={"PYTEST_PLUGINS": "tests.fault_plugins",
                            "REPCORE_FAULT_HANG": "test_control_large_bias_head_breaks_the_ordering",
                            "REPCORE_FAULT_STARTED": str(started), "REPCORE_FAULT_TOKEN": token})
-    assert _wait_for(started.exists, 240), run.communicate(timeout=60)
+    assert wait_for(started.exists, 240), run.communicate(timeout=60)
     time.sleep(3)  # the other T1 tests finish meanwhile
     run.send_signal(signal.SIGINT)
     stdout, stderr = run.communicate(timeout=60)
@@ -157,7 +149,7 @@ def test_an_interrupted_claims_run_marks_claims_incomplete_beside_the_complete_r
     (t1,) = document["claims"]
     assert document["interrupted"] and not document["complete"]
     assert t1["verdict"] == "incomplete" and t1["reason"].startswith("incomplete: 2 of 3 tests ran")
-    assert _wait_for(lambda: not _processes_with(token), 20), "pytest-xdist workers left behind"
+    assert wait_for(lambda: not _processes_with(token), 20), "pytest-xdist workers left behind"
 
 
 # 4, 5. Ctrl-C ignored by the build; orphans after kill -9 ----------------------------------------
@@ -169,7 +161,7 @@ def _start_build(cache_dir: Path, token: str) -> subprocess.Popen:
         cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_interruptible,
         env={**os.environ, "PYTHONPATH": str(ROOT), "REPCORE_PLUGINS": "tests.tiny_profile",
              "REPCORE_TINY_EPOCHS": "400", "REPCORE_FAULT_TOKEN": token})
-    assert _wait_for(lambda: len(_processes_with(token)) >= 3, 120), "the build did not start its workers"
+    assert wait_for(lambda: len(_processes_with(token)) >= 3, 120), "the build did not start its workers"
     time.sleep(4)  # the workers are training
     return build
 
@@ -182,7 +174,7 @@ def test_ctrl_c_stops_a_build_at_once_keeping_finished_artifacts_and_no_process(
     _, stderr = build.communicate(timeout=30)
     assert time.monotonic() - start < 10 and build.returncode == 130, stderr
     assert "interrupted" in stderr.splitlines()[-1]
-    assert _wait_for(lambda: not _processes_with(token), 10), "training workers left behind"
+    assert wait_for(lambda: not _processes_with(token), 10), "training workers left behind"
     assert not list(tmp_path.glob(".*.tmp"))
     for meta in tmp_path.glob("*.json"):
         read_artifact(tmp_path, meta.stem)
@@ -193,7 +185,7 @@ def test_a_killed_build_leaves_no_training_worker_behind(tmp_path):
     build = _start_build(tmp_path, token)
     build.kill()
     build.communicate(timeout=30)
-    assert _wait_for(lambda: not _processes_with(token), 15), "training workers outlived their parent"
+    assert wait_for(lambda: not _processes_with(token), 15), "training workers outlived their parent"
 
 
 # 6. Metadata outside the checksum ---------------------------------------------------------------
@@ -638,10 +630,10 @@ def test_d18_killing_the_pytest_controller_ends_its_workers(tmp_path):
     run = _claims_run(tmp_path, tmp_path / "r", "-n", "2",
                       env={"PYTEST_PLUGINS": "tests.fault_plugins", "REPCORE_FAULT_HANG": "test_control_large_bias",
                            "REPCORE_FAULT_STARTED": str(started), "REPCORE_FAULT_TOKEN": token})
-    assert _wait_for(started.exists, 240), run.communicate(timeout=60)
+    assert wait_for(started.exists, 240), run.communicate(timeout=60)
     run.kill()
     run.communicate(timeout=30)
-    assert _wait_for(lambda: not _processes_with(token), 15), "pytest-xdist workers outlived their controller"
+    assert wait_for(lambda: not _processes_with(token), 15), "pytest-xdist workers outlived their controller"
 
 
 def test_d19_sigterm_stops_a_claims_run_as_ctrl_c_does(tmp_path):
@@ -649,7 +641,7 @@ def test_d19_sigterm_stops_a_claims_run_as_ctrl_c_does(tmp_path):
     run = _claims_run(tmp_path, report_dir, "-n", "2",
                       env={"PYTEST_PLUGINS": "tests.fault_plugins", "REPCORE_FAULT_HANG": "test_control_large_bias",
                            "REPCORE_FAULT_STARTED": str(started)})
-    assert _wait_for(started.exists, 240), run.communicate(timeout=60)
+    assert wait_for(started.exists, 240), run.communicate(timeout=60)
     time.sleep(3)
     run.terminate()
     stdout, stderr = run.communicate(timeout=60)
