@@ -112,6 +112,15 @@ class SeedInterval:
     joint: bool = False  # se from the joint bootstrap (else the mean of the runs' errors)
     runs_se: float = 0.0  # the mean of the runs' bootstrap standard errors
     pairing: dict | None = None  # for comparisons: what pairing model and baseline by seed buys
+    distribution: np.ndarray | None = field(default=None, repr=False, compare=False)  # one run's, S = 1
+
+    def at_level(self, level: float) -> tuple[float, float]:
+        """The interval at another ``level``: the same estimate and spread, the half-width (or, for
+        one run, the percentile interval) at that level."""
+        if len(self.seeds) == 1:
+            return Estimate(self.value, self.distribution, self.n).interval(level)
+        half = half_width(len(self.seeds), self.between_seed_sd, self.sample_se, level)
+        return self.value - half, self.value + half
 
     @property
     def unit(self) -> str:
@@ -157,33 +166,64 @@ def over_seeds(estimates: Sequence[Estimate], seeds: Sequence[int], level: float
     if len(estimates) != len(seeds) or not estimates:
         raise ValueError(f"one estimate per seed is needed: {len(estimates)} estimates, seeds {list(seeds)}")
     values = np.array([e.value for e in estimates])
-    per_seed = tuple((e.value, *e.interval(level)) for e in estimates)
+    per_seed = tuple((e.value, *interval) for e, interval in zip(estimates, percentile_intervals(estimates, level),
+                                                                  strict=True))
     runs_se = float(np.mean([e.se for e in estimates]))
     n = min(e.n for e in estimates)
     z = special.ndtri((1 + level) / 2)
     if len(estimates) == 1:
         _, low, high = per_seed[0]
         return SeedInterval(float(values[0]), low, high, n, tuple(seeds), per_seed, 0.0, runs_se, level,
-                            sample_half=z * runs_se, runs_se=runs_se)
+                            sample_half=z * runs_se, runs_se=runs_se, distribution=estimates[0].distribution)
     joint = _shared_resamples(estimates)
     sample_se = joint_se(estimates) if joint else runs_se
     between = float(values.std(ddof=1))
-    seed_half, sample_half = interval_halves(len(values), between, sample_se, level)
+    seed_half, sample_half = map(float, interval_halves(len(values), between, sample_se, level))
     half = float(np.hypot(seed_half, sample_half))
     mean = float(values.mean())
     return SeedInterval(mean, mean - half, mean + half, n, tuple(seeds), per_seed, between, sample_se, level,
                         seed_half, sample_half, joint, runs_se, pairing(estimates))
 
 
-def interval_halves(seeds: int, between_sd: float, sample_se: float, level: float = CONFIDENCE) -> tuple[float, float]:
-    """(t_{S-1} s_b / sqrt(S), z se): the training-run and test-sample half-widths of S runs."""
-    return (float(special.stdtrit(seeds - 1, (1 + level) / 2) * between_sd / np.sqrt(seeds)),
-            float(special.ndtri((1 + level) / 2) * sample_se))
+def percentile_intervals(estimates: Sequence[Estimate], level: float) -> list[tuple[float, float]]:
+    """Each estimate's ``interval(level)``, in one quantile call where the distributions have one length."""
+    if len({len(e.distribution) for e in estimates}) != 1:
+        return [e.interval(level) for e in estimates]
+    distributions = np.stack([e.distribution for e in estimates])
+    bounds = np.quantile(distributions, [(1 - level) / 2, (1 + level) / 2], axis=1).T
+    bounds[~np.isfinite(distributions).all(1)] = np.nan
+    return [(float(low), float(high)) for low, high in bounds]
+
+
+def interval_halves(seeds, between_sd, sample_se, level=CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+    """(t_{S-1} s_b / sqrt(S), z se): the training-run and test-sample half-widths of S runs
+    (elementwise for arrays)."""
+    return (special.stdtrit(seeds - 1, (1 + level) / 2) * np.asarray(between_sd) / np.sqrt(seeds),
+            special.ndtri((1 + level) / 2) * np.asarray(sample_se))
 
 
 def half_width(seeds: int, between_sd: float, sample_se: float, level: float = CONFIDENCE) -> float:
     """The half-width ``over_seeds`` would give with ``seeds`` runs at the measured spread."""
     return float(np.hypot(*interval_halves(seeds, between_sd, sample_se, level)))
+
+
+def level_reaching(distance, seeds, between_sd, sample_se, steps: int = 30) -> np.ndarray:
+    """The level L at which the half-width of ``seeds`` runs (``interval_halves``) equals
+    ``distance``: the interval at any level below L stays clear of a point ``distance`` from its
+    centre. Vectorized over the arguments (bisection: the half-width grows with L); 0 where
+    ``distance`` <= 0.
+
+    >>> round(float(level_reaching(2.776445 * 0.1 / 5 ** 0.5, 5, 0.1, 0.0)), 4)
+    0.95
+    """
+    distance, seeds, between_sd, sample_se = np.broadcast_arrays(*map(np.asarray, (distance, seeds, between_sd,
+                                                                                    sample_se)))
+    low, high = np.zeros(distance.shape), np.ones(distance.shape)
+    for _ in range(steps):
+        middle = (low + high) / 2
+        inside = np.hypot(*interval_halves(seeds, between_sd, sample_se, middle)) < distance
+        low, high = np.where(inside, middle, low), np.where(inside, high, middle)
+    return np.where(distance > 0, low, 0.0)
 
 
 def _samples(samples: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from repcore import stats
-from repcore.criteria import CONTROL_FALSE_POSITIVE_RATE, SHARE, Criterion, Outcome, holds_for_all, more_seeds
+from repcore.criteria import CONTROL_FALSE_POSITIVE_RATE, SHARE, Criterion, Outcome, holds_for_all
 
 
 def _estimates(values, se=0.01, n=1000):
@@ -81,23 +81,35 @@ def test_an_interval_stays_inside_the_statistics_range():
     assert Criterion("X", "s", 0.0, "above").decide(_estimates((0.1,)), [0]).record()["value_range"] == [None, None]
 
 
-def test_an_undecided_criterion_says_whether_seeds_could_decide_it():
+def test_an_undecided_criterion_says_whether_seeds_could_decide_it_and_what_it_rules_out():
     criterion = Criterion("X", "s", 0.0, "above")
     spread = criterion.decide(_estimates((0.05, -0.01, 0.06), se=0.001), [0, 1, 2])
     assert spread.outcome is Outcome.INCONCLUSIVE and spread.undecided["kind"] == "short of power"
-    needed = spread.undecided["seeds_needed"]
-    assert needed > 3 and f"--seeds {','.join(map(str, range(needed)))}" in spread.reason
+    assert spread.undecided["seeds_needed"] > 3
+    assert spread.undecided["rules_out"].startswith(f"a decrease larger than {-spread.ci_low:.3g}")
     wide = _estimates((0.003, 0.002, 0.004), se=0.05)
     assert criterion.decide(wide, [0, 1, 2]).undecided["kind"] == "at its bound"
     assert criterion.decide(wide[:1], [0]).undecided["kind"] == "at its bound"
     assert criterion.decide(_estimates((0.3, 0.31, 0.29)), [0, 1, 2]).undecided is None
 
 
-def test_more_seeds_names_the_runs_seeds_first():
-    assert more_seeds([5, 6, 7], 5) == "0,1,5,6,7"
+def test_a_criterion_without_its_tolerance_is_unmeasurable_not_decided():
+    criterion = Criterion("C6", "s* T* - 1", float("nan"), "inside", tolerance="temperature_tolerance")
+    verdict = criterion.decide(_estimates((0.01, 0.0, 0.02)), [0, 1, 2])
+    assert verdict.outcome is Outcome.INCONCLUSIVE and "no temperature_tolerance" in verdict.reason
 
 
-def test_a_criterion_without_its_margin_is_unmeasurable_not_decided():
-    criterion = Criterion("C4", "RMS(reg) / RMS(hard) - 1", float("nan"), "below", margin="rms_change")
-    verdict = criterion.decide(_estimates((-0.5, -0.6, -0.4)), [0, 1, 2])
-    assert verdict.outcome is Outcome.INCONCLUSIVE and "no rms_change" in verdict.reason
+@pytest.mark.parametrize("values, direction", [((0.3, 0.31, 0.29), "below"), ((-0.02, -0.05, 0.0), "above"),
+                                               ((0.2, 0.25, 0.3), "inside")])
+def test_the_wrong_side_level_is_where_the_interval_stops_refuting(values, direction):
+    """A verdict's ``wrong_side_level`` is the level at which its interval just reaches its
+    bound: refuted at 95% exactly when it is at least 0.95, and the interval at that level touches
+    the bound (what Holm's correction reads)."""
+    criterion = Criterion("X", "s", 0.1 if direction == "inside" else 0.0, direction)
+    for seeds in ([0], [0, 1, 2]):
+        verdict = criterion.decide(_estimates(values[:len(seeds)], se=0.01), seeds)
+        assert (verdict.outcome is Outcome.REFUTED) == (verdict.wrong_side_level >= 0.95)
+        if len(seeds) > 1 and verdict.wrong_side_level > 0:
+            low, high = verdict.interval.at_level(verdict.wrong_side_level)
+            edge = low if direction == "below" or (direction == "inside" and verdict.value > 0) else high
+            assert edge == pytest.approx(criterion.bound if direction != "inside" else 0.1, abs=1e-6)
