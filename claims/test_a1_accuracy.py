@@ -4,28 +4,25 @@ control: the 2-D bottleneck model (same recipe, a 2-unit representation), which 
 
 import pytest
 
-from repcore.claims.zoo_views import correct
+from repcore.claims.zoo_views import COMPARISONS, versus_hard
 from repcore.fixtures.regularizers import compared
+from repcore.fixtures.roles import HARD
 from repcore.criteria import SHARE_DIFFERENCE, Criterion
-from repcore.stats import Estimate, comparison, weighted_mean
 
-KEEPS_ACCURACY = Criterion("A1", "acc(reg) - acc(hard)", -0.01, "above", value_range=SHARE_DIFFERENCE)
+KEEPS_ACCURACY = Criterion("A1", "acc(reg) - acc(hard)", -0.01, "above", value_range=SHARE_DIFFERENCE,
+                           spread="accuracy_change")
 TWO_UNITS = KEEPS_ACCURACY.as_control("acc(2-D bottleneck) - acc(hard)")
-
-
-def accuracy_change(model, base) -> Estimate:
-    return comparison(weighted_mean, [correct(model)], [correct(base)])
 
 
 @pytest.mark.parametrize("regularizer", list(compared()))
 def test_soft_labels_keep_accuracy(runs, regularizer, check):
     role = runs.profile.regularized[regularizer]
     for zoo in runs.zoos:
-        for m in (zoo[role], zoo["hard"]):
-            check.evidence(m.name, accuracy=m.test_accuracy)
-    check.supported(runs.decide(KEEPS_ACCURACY, lambda zoo: accuracy_change(zoo[role], zoo["hard"]), f"{role} vs hard"))
+        for name in (role, HARD):
+            check.evidence(zoo[name].name, accuracy=zoo[name].test_accuracy, train_accuracy=zoo.training_accuracy(name))
+    check.supported(versus_hard(runs, KEEPS_ACCURACY, role))
 
 
 def test_control_a_two_unit_representation_costs_accuracy(runs, check):
-    check.not_supported(runs.decide(TWO_UNITS, lambda zoo: accuracy_change(zoo["bottleneck_bias"], zoo["hard"]),
+    check.not_supported(runs.decide(TWO_UNITS, lambda zoo: COMPARISONS["accuracy_change"](zoo, "bottleneck_bias", HARD),
                                     roles=("bottleneck_bias",)))

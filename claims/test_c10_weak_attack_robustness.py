@@ -14,22 +14,18 @@ control: the hard-label recipe retrained with the next seed, against the hard mo
 import numpy as np
 import pytest
 
-from repcore.claims.zoo_views import attack_success, attacked, measurable_weak_attack
+from repcore.claims.zoo_views import asr_change, measurable_weak_attack, versus_hard
 from repcore.fixtures.zoo import attack_outcome, transfer_outcome
 from repcore.fixtures.profiles import TRANSFER_ATTACKS
 from repcore.fixtures.regularizers import compared
-from repcore.fixtures.roles import NEXT_SEED
+from repcore.fixtures.roles import HARD, NEXT_SEED
 from repcore.criteria import SHARE_DIFFERENCE, Criterion
 from repcore.report.figures import white_box_and_transfer
-from repcore.stats import Estimate, comparison
 
 WEAK = ["FGSM", "PGD^w"]
-MORE_ROBUST = Criterion("C10", "ASR(reg) - ASR(hard)", 0.0, "below", value_range=SHARE_DIFFERENCE)
-ANOTHER_SEED = MORE_ROBUST.as_control("ASR(hard, next seed) - ASR(hard)")
-
-
-def asr_change(zoo, role: str, attack: str) -> Estimate:
-    return comparison(attack_success, list(attacked(zoo, role, attack)), list(attacked(zoo, "hard", attack)))
+MORE_ROBUST = {attack: Criterion("C10", "ASR(reg) - ASR(hard)", 0.0, "below", value_range=SHARE_DIFFERENCE,
+                                 spread=f"asr_change_{attack}") for attack in WEAK}
+ANOTHER_SEED = MORE_ROBUST["FGSM"].as_control("ASR(hard, next seed) - ASR(hard)")
 
 
 @pytest.mark.parametrize("attack", WEAK)
@@ -37,15 +33,15 @@ def asr_change(zoo, role: str, attack: str) -> Estimate:
 def test_soft_labels_lower_weak_attack_success(runs, regularizer, attack, check, figure):
     role = runs.profile.regularized[regularizer]
     config = runs.profile.attacks[attack]
-    rates = {"hard": {"white-box": []}, role: {"white-box": [], "transferred from hard": []}}
+    rates = {HARD: {"white-box": []}, role: {"white-box": [], "transferred from hard": []}}
     for zoo in runs.zoos:
-        for name in (role, "hard"):
+        for name in (role, HARD):
             outcome = attack_outcome(zoo, name, config)
             rates[name]["white-box"].append(outcome.success_rate)
             check.evidence(zoo[name].name, **{f"asr_{attack}": outcome.success_rate})
             check.attack_checks(zoo[name].name, outcome)
         if attack in TRANSFER_ATTACKS:
-            transferred = transfer_outcome(zoo, "hard", role, config).success_rate
+            transferred = transfer_outcome(zoo, HARD, role, config).success_rate
             rates[role]["transferred from hard"].append(transferred)
             check.evidence(zoo[role].name, **{f"asr_{attack}_transfer": transferred})
     if attack in TRANSFER_ATTACKS:
@@ -54,10 +50,10 @@ def test_soft_labels_lower_weak_attack_success(runs, regularizer, attack, check,
                f"images transferred to it (same seed), against the hard model's; dots: seeds "
                f"(mean transfer {np.mean(rates[role]['transferred from hard']):.1%}, white-box "
                f"{np.mean(rates[role]['white-box']):.1%}).")
-    check.supported(runs.decide(MORE_ROBUST, lambda zoo: asr_change(zoo, role, attack), f"{role} vs hard, {attack}",
+    check.supported(versus_hard(runs, MORE_ROBUST[attack], role, attack,
                                 precondition=measurable_weak_attack(runs, attack)))
 
 
 def test_control_another_hard_seed_is_not_more_robust(runs, check):
-    check.not_supported(runs.decide(ANOTHER_SEED, lambda zoo: asr_change(zoo, NEXT_SEED, "FGSM"), "FGSM",
+    check.not_supported(runs.decide(ANOTHER_SEED, lambda zoo: asr_change(zoo, NEXT_SEED, HARD, "FGSM"), "FGSM",
                                    roles=(NEXT_SEED,)))

@@ -30,9 +30,9 @@ from repcore.report.figures import scaling_curves
 from repcore.stats import Estimate, bootstrap, index_bootstrap
 
 PRODUCT_NEAR_ONE = Criterion("C6", "s* T* - 1", float("nan"), "inside", value_range=RELATIVE_CHANGE,
-                             margin="temperature_tolerance", held_out=True)
+                             tolerance="temperature_tolerance", held_out=True)
 SAME_ECE = Criterion("C6", "ECE(s*) - ECE(T*)", float("nan"), "inside", value_range=SHARE_DIFFERENCE,
-                     margin="ece_tolerance", held_out=True)
+                     tolerance="ece_tolerance", held_out=True)
 LARGE_BIAS = PRODUCT_NEAR_ONE.as_control("s* T* - 1, large bias")
 MODELS = ["hard", *compared().values()]
 

@@ -13,43 +13,20 @@ smoothed further (the strongest) does not improve ECE.
 
 import pytest
 
-from repcore.claims.zoo_views import overconfident_baseline, shows_figures
+from repcore.claims.zoo_views import ece_change, overconfident_baseline, shows_figures, versus_hard
 from repcore.fixtures.regularizers import compared
+from repcore.fixtures.roles import HARD
 from repcore.calibration import (adaptive_calibration_error, confidence_and_correct,
-                                 expected_calibration_error, signed_gap, weighted_calibration_error)
+                                 expected_calibration_error, signed_gap)
 from repcore.criteria import SHARE_DIFFERENCE, Criterion
 from repcore.report.figures import reliability_diagrams
-from repcore.stats import Estimate, comparison, size_change, weighted_mean
 
-LOWERS_CONFIDENCE = Criterion("C7", "mean conf(reg) - mean conf(hard)", 0.0, "below", value_range=SHARE_DIFFERENCE)
-LOWERS_ECE = Criterion("C7", "ECE(reg) - ECE(hard)", 0.0, "below", value_range=SHARE_DIFFERENCE)
-SHRINKS_GAP = Criterion("C7", "|signed gap(reg)| - |signed gap(hard)|", 0.0, "below", value_range=SHARE_DIFFERENCE)
+LOWERS_CONFIDENCE = Criterion("C7", "mean conf(reg) - mean conf(hard)", 0.0, "below", value_range=SHARE_DIFFERENCE,
+                              spread="confidence_change")
+LOWERS_ECE = Criterion("C7", "ECE(reg) - ECE(hard)", 0.0, "below", value_range=SHARE_DIFFERENCE, spread="ece_change")
+SHRINKS_GAP = Criterion("C7", "|signed gap(reg)| - |signed gap(hard)|", 0.0, "below", value_range=SHARE_DIFFERENCE,
+                        spread="gap_size_change")
 UNDER_CONFIDENT_BASE = LOWERS_ECE.as_control("ECE(strongest LS) - ECE(second-strongest LS)")
-
-
-def _outputs(m) -> list:
-    return list(confidence_and_correct(m.test.logits, m.test.labels))
-
-
-def mean_confidence(w, conf, correct):
-    return weighted_mean(w, conf)
-
-
-def gap(w, conf, correct):
-    """The signed gap mean(conf) - accuracy over a resample."""
-    return weighted_mean(w, conf) - weighted_mean(w, correct)
-
-
-def ece_change(model, base) -> Estimate:
-    return comparison(weighted_calibration_error, _outputs(model), _outputs(base))
-
-
-def confidence_change(model, base) -> Estimate:
-    return comparison(mean_confidence, _outputs(model), _outputs(base))
-
-
-def gap_size_change(model, base) -> Estimate:
-    return comparison(gap, _outputs(model), _outputs(base), size_change)
 
 
 def _calibration_evidence(check, zoo, roles) -> dict:
@@ -65,28 +42,25 @@ def _calibration_evidence(check, zoo, roles) -> dict:
 @pytest.mark.parametrize("regularizer", list(compared()))
 def test_soft_labels_lower_confidence(runs, regularizer, check):
     role = runs.profile.regularized[regularizer]
-    check.supported(runs.decide(LOWERS_CONFIDENCE, lambda zoo: confidence_change(zoo[role], zoo["hard"]),
-                                f"{role} vs hard", precondition=overconfident_baseline(runs)))
+    check.supported(versus_hard(runs, LOWERS_CONFIDENCE, role, precondition=overconfident_baseline(runs)))
 
 
 @pytest.mark.parametrize("regularizer", list(compared()))
 def test_soft_labels_improve_calibration(runs, regularizer, check, figure):
     role = runs.profile.regularized[regularizer]
     for zoo in runs.zoos:
-        _calibration_evidence(check, zoo, ["hard", role])
+        _calibration_evidence(check, zoo, [HARD, role])
     if shows_figures(runs, regularizer):
-        shown = _calibration_evidence(check, runs.first, ["hard", *(role for role in runs.profile.regularized.values()
+        shown = _calibration_evidence(check, runs.first, [HARD, *(role for role in runs.profile.regularized.values()
                                                                     if role in runs.first)])
         figure(reliability_diagrams(shown), "Reliability diagrams (15 equal-width bins, test split, first seed).")
-    check.supported(runs.decide(LOWERS_ECE, lambda zoo: ece_change(zoo[role], zoo["hard"]),
-                                f"{role} vs hard", precondition=overconfident_baseline(runs)))
+    check.supported(versus_hard(runs, LOWERS_ECE, role, precondition=overconfident_baseline(runs)))
 
 
 @pytest.mark.parametrize("regularizer", list(compared()))
 def test_soft_labels_shrink_the_calibration_gap(runs, regularizer, check):
     role = runs.profile.regularized[regularizer]
-    check.supported(runs.decide(SHRINKS_GAP, lambda zoo: gap_size_change(zoo[role], zoo["hard"]),
-                                f"{role} vs hard", precondition=overconfident_baseline(runs)))
+    check.supported(versus_hard(runs, SHRINKS_GAP, role, precondition=overconfident_baseline(runs)))
 
 
 def test_control_smoothing_an_under_confident_baseline_does_not_help(runs, check):

@@ -1,24 +1,27 @@
 """What several claims read off a zoo model (head, confidence, alignment with v_opt, attack
-outcomes as per-image arrays), the preconditions of the claims that presume the paper's regime
-(``repcore.regime``), decided on the models under test, and the seed-to-seed spread of two
-hard-label models behind every margin (``repcore.spread``)."""
+outcomes as per-image arrays), the comparisons of a model with the hard baseline that several
+claims and the seed spreads share (``COMPARISONS``), the preconditions of the claims that presume
+the paper's regime (``repcore.regime``), decided on the models under test, and the changes between
+two hard-label seeds behind every seed spread and tolerance (``repcore.spread``)."""
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 
 import numpy as np
 import torch
 
 from repcore.fixtures.cache import load_or_build
+from repcore.fixtures.roles import HARD, NEXT_SEED
 from repcore.fixtures.zoo import attack_outcome
 from repcore import regime
-from repcore.calibration import FitAtBoundError, confidence_and_correct, expected_calibration_error, fit_temperature
+from repcore.calibration import (FitAtBoundError, confidence_and_correct, expected_calibration_error, fit_temperature,
+                                 weighted_calibration_error)
 from repcore.criteria import NON_NEGATIVE, Criterion, Verdict
 from repcore.features import head_parameters
-from repcore.geometry import alignment, class_centers_min_loss, mean_square
-from repcore.spread import RULES, Margin, margin_from_pairs
-from repcore.stats import Estimate, weighted_ratio
+from repcore.geometry import alignment, class_centers_min_loss, mean_square, radial_index
+from repcore.spread import PAIR_STATISTICS, PairChanges, pair_changes
+from repcore.stats import Estimate, comparison, relative_change, size_change, weighted_mean, weighted_ratio
 
 REFERENCE_EPS = 0.1  # eps0 of the reference target for the minimal-loss class centers (CLAIMS.md)
 
@@ -129,57 +132,145 @@ def small_bias(runs, role: str) -> Verdict:
     return runs.once(("small bias", role), lambda: runs.decide(SMALL_BIAS, ratio, role, roles=(role,)))
 
 
+def rms(w: np.ndarray, ms: np.ndarray) -> np.ndarray:
+    """Global RMS sqrt(mean of v^2) over a resample, from the per-sample mean squares ``ms``."""
+    return np.sqrt(weighted_mean(w, ms))
+
+
+def mean_confidence(w, conf, correct):
+    return weighted_mean(w, conf)
+
+
+def calibration_gap(w, conf, correct):
+    """The signed gap mean(conf) - accuracy over a resample."""
+    return weighted_mean(w, conf) - weighted_mean(w, correct)
+
+
+def masked_mean(w, x, mask):
+    """The mean of x over the resample's samples where ``mask`` is 1."""
+    return weighted_ratio(w, x * mask, mask)
+
+
+def outputs(m) -> list:
+    """(confidence, correct) per test sample."""
+    return list(confidence_and_correct(m.test.logits, m.test.labels))
+
+
+def radial_and_alignment(m) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(radial index, cos(v, v_opt,y), clean-correct) per test sample, y the true class."""
+    v, y = m.test.features, m.test.labels
+    W, b = head_parameters(m.model)
+    return radial_index(W, b, v, y).numpy(), true_class_alignment(m, v, y).numpy(), correct(m)
+
+
+def rms_change(model, base) -> Estimate:
+    """RMS(model) / RMS(base) - 1 on the shared test images."""
+    return comparison(rms, [mean_square(model.test.features).numpy()], [mean_square(base.test.features).numpy()],
+                      relative_change)
+
+
+def alignment_gain(model, base) -> Estimate:
+    """mean cos(v, v_opt,c_hat) of the model minus the base's."""
+    return comparison(weighted_mean, [predicted_alignment(model).numpy()], [predicted_alignment(base).numpy()])
+
+
+def confidence_change(model, base) -> Estimate:
+    return comparison(mean_confidence, outputs(model), outputs(base))
+
+
+def ece_change(model, base) -> Estimate:
+    """ECE(model) - ECE(base), 15 equal-width bins, on the same resamples."""
+    return comparison(weighted_calibration_error, outputs(model), outputs(base))
+
+
+def gap_size_change(model, base) -> Estimate:
+    """|signed gap(model)| - |signed gap(base)|."""
+    return comparison(calibration_gap, outputs(model), outputs(base), size_change)
+
+
+def accuracy_change(model, base) -> Estimate:
+    return comparison(weighted_mean, [correct(model)], [correct(base)])
+
+
+def radial_gain(model, base) -> Estimate:
+    """Mean radial index of the model minus the base's, each over its own clean-correct samples."""
+    (r_model, _, k_model), (r_base, _, k_base) = radial_and_alignment(model), radial_and_alignment(base)
+    return on_kept(comparison(masked_mean, [r_model, k_model], [r_base, k_base]), k_model, k_base)
+
+
+def asr_change(zoo, model: str, base: str, attack: str) -> Estimate:
+    """ASR(model) - ASR(base) under ``attack``, each over its own clean-correct attacked images."""
+    return comparison(attack_success, list(attacked(zoo, model, attack)), list(attacked(zoo, base, attack)))
+
+
+def _models(change: Callable) -> Callable:
+    return lambda zoo, model, base: change(zoo[model], zoo[base])
+
+
+# A comparison of role ``model`` with role ``base`` of one replicate: what the claims compare a
+# regularized model with the hard baseline by, and, between two hard seeds, the seed spread
+# (repcore.spread.PAIR_STATISTICS, same names).
+COMPARISONS: dict[str, Callable[..., Estimate]] = {
+    "rms_change": _models(rms_change),
+    "cos_gain": _models(alignment_gain),
+    "confidence_change": _models(confidence_change),
+    "ece_change": _models(ece_change),
+    "gap_size_change": _models(gap_size_change),
+    "accuracy_change": _models(accuracy_change),
+    "radial_gain": _models(radial_gain),
+    "asr_change_FGSM": lambda zoo, model, base: asr_change(zoo, model, base, "FGSM"),
+    "asr_change_PGD^w": lambda zoo, model, base: asr_change(zoo, model, base, "PGD^w"),
+}
+
+
+def versus_hard(runs, criterion: Criterion, role: str, detail: str = "", **decide) -> Verdict:
+    """``criterion`` decided on its comparison (``COMPARISONS[criterion.spread]``) of ``role``
+    with the hard baseline, seed by seed, its seed spread beside it; ``detail`` ends the label
+    ("ls vs hard, FGSM")."""
+    return runs.decide(criterion, lambda zoo: COMPARISONS[criterion.spread](zoo, role, HARD),
+                       f"{role} vs hard" + (f", {detail}" if detail else ""), **decide)
+
+
 def _temperature_scaled_ece(m) -> float:
     T = fit_temperature(m.val.logits, m.val.labels)
     return expected_calibration_error(*confidence_and_correct(m.test.logits.double() / T, m.test.labels))
 
 
-def _rms(m) -> float:
-    return float(mean_square(m.test.features).mean().sqrt())
-
-
-SPREAD_STATISTICS = {  # repcore.spread.RULES' statistics of two hard-label models (model, base) of different seeds
-    "rms_change": lambda model, base: _rms(model) / _rms(base) - 1,
-    "cos_gain": lambda model, base: float(predicted_alignment(model).mean() - predicted_alignment(base).mean()),
-    "temperature_tolerance": lambda model, base: fit_temperature(model.val.logits, model.val.labels)
-    / fit_temperature(base.val.logits, base.val.labels) - 1,
-    "ece_tolerance": lambda model, base: _temperature_scaled_ece(model) - _temperature_scaled_ece(base),
+PAIR_MEASURES: dict[str, Callable] = {  # repcore.spread.PAIR_STATISTICS of hard seed s' (model) against s (base)
+    **{name: (lambda zoo, model, base, c=change: c(zoo, model, base).value) for name, change in COMPARISONS.items()},
+    "temperature_change": _models(lambda model, base: fit_temperature(model.val.logits, model.val.labels)
+                                  / fit_temperature(base.val.logits, base.val.labels) - 1),
+    "scaled_ece_change": _models(lambda model, base: _temperature_scaled_ece(model) - _temperature_scaled_ece(base)),
 }
 
 
-def spread_of_pair(model, base) -> dict[str, float]:
-    """Every statistic of ``repcore.spread.RULES`` for two hard-label models of different seeds:
-    RMS change, mean-cos difference, T* relative change, difference of ECE after T*."""
-    return {name: statistic(model, base) for name, statistic in SPREAD_STATISTICS.items()}
+def changes_of_pair(zoo) -> dict[str, float]:
+    """Every pair statistic for the replicate's hard model of the next seed against its hard model."""
+    return {name: float(measure(zoo, NEXT_SEED, HARD)) for name, measure in PAIR_MEASURES.items()}
 
 
-class MeasuredMargins(Mapping):
-    """Margins measured on the models under test (external checkpoints): the pairs of hard-label
-    models of consecutive seeds of the run, each margin computed when first read, from its own
-    statistic only (a temperature fit without a finite optimum leaves the T*-based margins
-    undefined, saying why, and the RMS and cos margins measured)."""
-
-    from_models_under_test = True  # the next-seed controls read these same pairs (SettingRuns.criterion)
+class MeasuredSpread(Mapping):
+    """Seed spreads measured on the models under test (external checkpoints): each replicate's
+    hard model against the next seed's (``hard_seed1``), each pair statistic computed when first
+    read (a temperature fit without a finite optimum leaves the T*-based ones without pairs, saying
+    why, the others measured)."""
 
     def __init__(self, zoos):
-        self._zoos, self._margins = [z for z in zoos if "hard" in z], {}
+        self._zoos, self._changes = [z for z in zoos if NEXT_SEED in z], {}
 
-    def __getitem__(self, name: str) -> Margin:
-        if name not in self._margins:
+    def __getitem__(self, name: str) -> PairChanges:
+        if name not in self._changes:
             seeds = ", ".join(str(z.replicate.seed) for z in self._zoos)
-            source = f"the hard-label models under test (seeds {seeds})"
-            pairs = list(zip(self._zoos, self._zoos[1:], strict=False))
+            source = f"the hard-label models under test (each seed of {seeds} against the next)"
             try:
-                values = [SPREAD_STATISTICS[name](b["hard"], a["hard"]) for a, b in pairs]
+                values = [PAIR_MEASURES[name](zoo, NEXT_SEED, HARD) for zoo in self._zoos]
             except FitAtBoundError as err:
-                self._margins[name] = Margin(float("nan"),
-                                             f"{RULES[name].statistic} cannot be measured on {source}: {err}")
-            else:
-                self._margins[name] = margin_from_pairs(name, values, source)
-        return self._margins[name]
+                values, source = [], f"{source}: {err}"
+            self._changes[name] = pair_changes(name, values, source)
+        return self._changes[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(RULES)
+        return iter(PAIR_STATISTICS)
 
     def __len__(self) -> int:
-        return len(RULES)
+        return len(PAIR_STATISTICS)

@@ -37,7 +37,7 @@ from repcore.fixtures.build_pool import BUILD_ERRORS, exit_with_parent
 from repcore.fixtures.devices import default_jobs, resolve_device
 from repcore.fixtures.sources import MissingRole, model_source
 from repcore.fixtures.zoo import SettingRuns, Zoo
-from repcore.claims.zoo_views import MeasuredMargins
+from repcore.claims.zoo_views import MeasuredSpread
 from repcore.criteria import Verdict, holds_for_all
 from repcore.files import atomic_write, replace_folder
 from repcore.report import protocol
@@ -201,14 +201,19 @@ def runs(request: pytest.FixtureRequest, pytestconfig: pytest.Config, profile: P
          device: torch.device) -> SettingRuns:
     """One setting's models, one replicate per seed, loaded on first use: the profile's only
     setting, or this test's parameter. Session-scoped and parametrized, so pytest runs a setting's
-    tests together and holds one setting's models at a time. Margins are the profile's, or for
-    external checkpoints measured on the hard-label models under test."""
+    tests together and holds one setting's models at a time. Seed spreads are the profile's, or for
+    external checkpoints measured on the hard-label models under test. In the sequential mode the
+    later seeds' replicates wait beside them, trained when a criterion first reads them."""
     setting = getattr(request, "param", next(iter(profile.settings)))
     cache_dir = pytestconfig.getoption("--cache-dir") or default_cache_dir()
-    source = model_source(profile, MeasuredMargins)
-    zoos = [Zoo(profile, replicate, cache_dir, pytestconfig.getoption("--data-root"), device, source=source)
-            for replicate in profile.setting_replicates(setting)]
-    return SettingRuns(profile, setting, zoos, source.margins(zoos))
+    source = model_source(profile, MeasuredSpread)
+
+    def zoos(replicates) -> list[Zoo]:
+        return [Zoo(profile, replicate, cache_dir, pytestconfig.getoption("--data-root"), device, source=source)
+                for replicate in replicates]
+
+    first = zoos(profile.setting_replicates(setting))
+    return SettingRuns(profile, setting, first, source.spreads(first), zoos(profile.later_replicates(setting)))
 
 
 class ClaimCheck:
@@ -422,12 +427,16 @@ class ClaimsReport:
         document = self.document
         tr = terminalreporter
         tr.section("repcore claims")
+        for population in document["populations"]:
+            tr.write_line(f"about: {population['text']}")
+        seeds = len(document["seeds"]["replicates"])
         for claim in document["claims"]:
             if claim["settings"] or not claim["deciding"]:
                 statistic = claim["reason"]  # it counts the tests that did not run
             else:
                 statistic = deciding_line(claim["deciding"]) + not_run_note(claim["not_run"])
-            tr.write_line(f"{claim['id']:<4} {claim['verdict'].upper():<13} {statistic[:150]}")
+            more = f" [{claim['seeds_used']} seeds]" if claim["seeds_used"] > seeds else ""
+            tr.write_line(f"{claim['id']:<4} {claim['verdict'].upper():<13}{more} {statistic[:170]}")
         counts = ", ".join(f"{n} {o}" for o, n in document["counts"].items() if n)
         tr.write_line(f"claims: {counts}")
         tr.write_line(regime_line(document["regime"]))

@@ -2,17 +2,20 @@
 
 Schema: ``schema.json`` beside this file (``SCHEMA_VERSION``). Every criterion is already decided
 over the training seeds of its setting (seed-level intervals, ``repcore.criteria``). Within one
-setting a claim's verdict aggregates its criteria: errored if any test errored; refuted if any
-criterion is refuted; inconclusive if any is inconclusive or a negative control came out supported
-(the test did not discriminate); else supported. A profile with several settings (dataset x
-architecture) decides the claim in each setting, then over settings: supported only if supported in
-every one, refuted if refuted in more than half, errored if any errored, else inconclusive (the
-effect depends on the setting). A negative control is decided once over all settings: it counts
-as supported if it came out supported in any (each at level 1 - 0.05 / settings). A claim of which
-fewer tests finished than were selected (an interrupted run) is incomplete, whatever its finished
-tests say: "incomplete: k of n tests ran". A test skipped because the models under test lack a role
-it compares (a checkpoint manifest) leaves the verdict, and the reason counts it with the roles it
-needs ("supported on 5 of 9 criteria; 4 criteria not run (need cutmix, mixup)").
+setting a claim's refutations are first corrected for its number of criteria (Holm,
+``repcore.multiplicity``: a criterion refuted alone but not at its Holm level is inconclusive); then
+the claim's verdict aggregates its criteria: errored if any test errored; refuted if any criterion
+is refuted; inconclusive if any is inconclusive or a negative control came out supported (the test
+did not discriminate); else supported (every criterion: no correction needed). A profile with
+several settings (dataset x architecture) decides the claim in each setting, then over settings:
+supported only if supported in every one, refuted if refuted in more than half, errored if any
+errored, else inconclusive (the effect depends on the setting). A negative control is decided once
+over all settings: it counts as supported if it came out supported in any (each at level 1 - 0.05 /
+settings). A claim of which fewer tests finished than were selected (an interrupted run) is
+incomplete, whatever its finished tests say: "incomplete: k of n tests ran". A test skipped because
+the models under test lack a role it compares (a checkpoint manifest) leaves the verdict, and the
+reason counts it with the roles it needs ("supported on 5 of 9 criteria; 4 criteria not run (need
+cutmix, mixup)").
 """
 
 import json
@@ -20,11 +23,14 @@ import math
 import re
 from pathlib import Path
 
-from repcore.criteria import Outcome, distance_to_decision, outcome_of
+from repcore.criteria import Outcome, outcome_of
 from repcore.files import atomic_write
+from repcore.multiplicity import correct_refutations
+from repcore.power import distance_to_decision
 from repcore.report.claims import CLAIMS
+from repcore.report.population import paper_conditions, populations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 OUTCOMES = ("supported", "refuted", "inconclusive", "errored", "incomplete")
 
@@ -147,8 +153,9 @@ def regime_checks(tests: list[dict]) -> list[dict]:
     return sorted(checks.values(), key=lambda c: (c["setting"], c["statistic"]))
 
 
-OVERVIEW = {"accuracy": "accuracy", "mean_conf": "confidence", "ece_pct": "ECE %", "signed_gap": "conf − acc",
-            "rms": "feature RMS", "mean_cos": "cos(v, v_opt)", "T_star": "T*"}  # then each attack's success
+OVERVIEW = {"accuracy": "accuracy", "train_accuracy": "training accuracy", "mean_conf": "confidence",
+            "ece_pct": "ECE %", "signed_gap": "conf − acc", "rms": "feature RMS", "mean_cos": "cos(v, v_opt)",
+            "T_star": "T*"}  # then each attack's success
 
 
 def overview_columns(metrics: set[str]) -> dict[str, str]:
@@ -230,6 +237,27 @@ def bound_origin(verdict: dict) -> str:
     return verdict.get("bound_evidence", "").split(": ")[0] or "the claim's (CLAIMS.md)"
 
 
+def holm_corrected(tests: list[dict]) -> list[dict]:
+    """The tests with each claim's refutations corrected over its criteria in each setting
+    (``repcore.multiplicity``); controls keep their own correction."""
+    groups: dict[tuple, list[tuple[int, int]]] = {}
+    for i, test in enumerate(tests):
+        if not is_control(test):
+            for j, _ in enumerate(test["verdicts"]):
+                groups.setdefault((test["claim"], test.get("setting")), []).append((i, j))
+    tests = [{**t, "verdicts": list(t["verdicts"])} for t in tests]
+    for places in groups.values():
+        for (i, j), verdict in zip(places, correct_refutations([tests[i]["verdicts"][j] for i, j in places]),
+                                   strict=True):
+            tests[i]["verdicts"][j] = verdict
+    return tests
+
+
+def seeds_used(tests: list[dict]) -> int:
+    """The most seeds any criterion of a claim was decided on (its last look's)."""
+    return max((len(v["per_seed"]) for t in tests for v in t["verdicts"]), default=0)
+
+
 def _model_key(model: str, test: dict) -> str:
     return f"{model}@{test['setting']}" if test.get("setting") and "@" not in model else model
 
@@ -240,7 +268,7 @@ def build_document(tests: list[dict], header: dict, collected: dict[str, int] | 
     and each claim's tests by node id, whatever order the tests finished in. ``collected`` counts
     each claim's selected tests (default: those recorded); a claim with fewer finished is incomplete.
     ``previous`` (an earlier claims report) gives each claim its previous verdict."""
-    tests = sorted(tests, key=lambda t: t["nodeid"])
+    tests = holm_corrected(sorted(tests, key=lambda t: t["nodeid"]))
     collected = collected or {}
     before = {c["id"]: c["verdict"] for c in (previous or {}).get("claims", [])}
     claims = []
@@ -273,11 +301,16 @@ def build_document(tests: list[dict], header: dict, collected: dict[str, int] | 
         for model, metrics in claim["evidence"].items():
             models.setdefault(model, {}).update(metrics)
     complete = not (header.get("interrupted") or header.get("partial") or counts["incomplete"])
+    table = overview(models, header.get("roles", []))
+    about = populations(header, table)
+    for claim in claims:
+        claim["population"] = " | ".join(p["text"] for p in about)
+        claim["seeds_used"] = seeds_used(claim["tests"])
     previous_report = None if previous is None else {
         k: previous.get(k) for k in ("path", "git_revision", "finished", "profile")}
     return {"schema_version": SCHEMA_VERSION, **header, "complete": complete, "counts": counts,
-            "claims": claims, "models": models, "overview": overview(models, header.get("roles", [])),
-            "regime": regime_checks(tests),
+            "claims": claims, "models": models, "overview": table, "populations": about,
+            "paper_conditions": paper_conditions(about, regime_checks(tests)), "regime": regime_checks(tests),
             "previous_report": previous_report}
 
 

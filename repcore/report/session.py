@@ -170,14 +170,20 @@ def add_forest_plots(document: dict) -> dict[str, bytes]:
 
 
 def deciding_line(verdict: dict) -> str:
-    """A criterion in one line: statistic, value, interval and, if undecided, why (its reason
-    alone where it has no value: an undefined margin, too few samples)."""
+    """A criterion in one line: statistic, value, interval, its effect in seed spreads (a
+    comparison), the level a refutation holds at, and if undecided, why (its reason alone where it
+    has no value: an undefined tolerance, too few samples)."""
     if not all(map(math.isfinite, (verdict["value"], verdict["ci_low"], verdict["ci_high"], verdict["bound"]))):
         return f"{verdict['statistic']}: {verdict['reason']}"
     claim = f"inside ±{verdict['bound']:.3g}" if verdict["direction"] == "inside" else \
         f"{verdict['direction']} {verdict['bound']:.3g}"
     line = (f"{verdict['statistic']} = {verdict['value']:.4g} [{verdict['ci_low']:.4g}, {verdict['ci_high']:.4g}]"
             f" ({claim})")
+    spread = verdict.get("spread")
+    if spread and spread.get("effect_over_spread") is not None:
+        line += f" = {spread['effect_over_spread']:+.1f} seed spreads ({spread['spread']:.3g})"
+    if verdict["outcome"] == "refuted" and verdict.get("decided_at"):
+        line += f", refuted at {verdict['decided_at']['level']:.2%} (Holm, {verdict['decided_at']['criteria']})"
     undecided = verdict.get("undecided")
     if undecided:
         needed = undecided.get("seeds_needed")
@@ -233,9 +239,13 @@ def session_header(config: pytest.Config, profile, device: torch.device, dataset
         "seeds": {"training": source.training_seeds(), "replicates": list(profile.seeds), "bootstrap": SEED,
                   "hypothesis": "derandomized"},
         "settings": list(profile.settings),
+        "setting_specs": source.setting_specs(),
         "roles": list(profile.regularized.values()),
         "test_images": profile.test_images,
-        "margins": {name: {"bound": m.bound, "evidence": m.evidence} for name, m in profile.margins.items()},
+        "seed_spread": {name: {"spread": c.spread, "largest": c.largest, "evidence": c.describe()}
+                        for name, c in profile.seed_spread.items()},
+        "sequential": profile.sequential and {**profile.sequential.describe(),
+                                              "later_seeds": list(profile.later_seeds)},
         "unit_of_replication": unit_of_replication(profile),
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "torchvision": _version("torchvision"), "repcore": _version("repcore"),
