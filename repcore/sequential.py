@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from repcore.criteria import Outcome, Verdict
 from repcore.power import SEED_STEP, decidable
@@ -82,13 +82,12 @@ def boundaries(fractions: tuple[float, ...], spending: str = DEFAULT_SPENDING,
                             / (2 * step)) * math.sqrt(t / (2 * math.pi * step))
             density = kernel @ (density * (np.abs(GRID) < critical[-1])) * dz
         mass = np.concatenate([[0.0], np.cumsum((density[1:] + density[:-1]) / 2) * dz])
-        target = spend(t, alpha) - spent
-
-        def excess(c: float, mass=mass, target=target) -> float:
-            """The mass beyond +-c less the alpha this look may spend."""
-            return float(mass[-1] - np.interp(c, GRID, mass) + np.interp(-c, GRID, mass)) - target
-
-        critical.append(float(optimize.brentq(excess, 0.0, GRID[-1])))
+        target, low, high = spend(t, alpha) - spent, 0.0, float(GRID[-1])
+        for _ in range(60):  # bisection: the mass beyond +-c falls as c grows
+            c = (low + high) / 2
+            beyond = mass[-1] - np.interp(c, GRID, mass) + np.interp(-c, GRID, mass)
+            low, high = (c, high) if beyond > target else (low, c)
+        critical.append((low + high) / 2)
         spent, previous_t = spend(t, alpha), t
     return tuple(critical)
 

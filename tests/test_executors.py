@@ -110,7 +110,7 @@ def test_a_preempted_job_requeues_and_resumes_from_its_epoch_checkpoint(tiny, tm
     from dataclasses import replace
     from repcore.fixtures.build_pool import BuildJob
     from repcore.fixtures.build_submitit import ZooTask
-    spec = replace(tiny.models["hard"], epochs=250)
+    spec = replace(tiny.models["hard"], epochs=100)  # 40-60 epochs a window here: one or two requeues
     executor = submitit.LocalExecutor(folder=tmp_path / "jobs")
     # the time limit's signal (USR2, as Slurm's) comes 10 s after each start: the job is requeued
     # mid-training, from submitit's Checkpointable, and resumes after its last epoch

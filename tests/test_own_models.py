@@ -31,7 +31,7 @@ from tests.conftest import TINY
 from tests.test_report import HEADER, _test, _verdict
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = (0, 1)
+SEEDS = (0, 1, 2)  # three seeds per compared role: two pairs of hard seeds for the next-seed controls
 MANIFEST = f"""dataset = "embedded"
 n_train = {TINY.data.n_train}
 n_val = {TINY.data.n_val}
@@ -44,17 +44,17 @@ epochs = {TINY.epochs}
 
 [[models.hard]]
 file = "hard_s{{seed}}.pt"
-seeds = [0, 1]
+seeds = [0, 1, 2]
 
 [[models.ls]]
 file = "ls_s{{seed}}.pt"
-seeds = [0, 1]
+seeds = [0, 1, 2]
 """
 
 
 @pytest.fixture(scope="module")
 def own_models(tmp_path_factory) -> Path:
-    """Tiny hard and LS models of two seeds, saved as plain state dicts beside a manifest of the
+    """Tiny hard and LS models of three seeds, saved as plain state dicts beside a manifest of the
     shared-fields-and-seed-pattern form."""
     folder = tmp_path_factory.mktemp("own")
     ls = replace(TINY, regularizer="label_smoothing", smoothing=0.1)
@@ -125,18 +125,21 @@ def test_a_skipped_test_records_the_roles_it_needed_in_the_document():
 def test_two_hard_seeds_give_the_next_seed_control_its_model(own_models):
     manifest = read_manifest(own_models / "models.toml")
     assert manifest.roles(0)[NEXT_SEED].file == manifest.roles(1)["hard"].file
-    assert NEXT_SEED not in manifest.roles(1)  # the last seed has no next one
+    assert NEXT_SEED not in manifest.roles(2)  # the last seed has no next one
 
 
-def test_the_next_seed_controls_run_and_margins_come_from_the_models_under_test(hard_and_ls_report):
+def test_the_next_seed_controls_run_and_spreads_come_from_the_models_under_test(hard_and_ls_report):
+    """C4's and C5's next-seed controls are real controls (bound 0, as the claims); the seed spread
+    beside each comparison is measured on the hard-label models under test, not borrowed."""
     claims = {c["id"]: c for c in hard_and_ls_report["document"]["claims"]}
     for claim in ("C4", "C5"):
         (control,) = [t for t in claims[claim]["tests"] if "another_hard_seed" in t["nodeid"]]
-        assert control["outcome"] != "skipped" and [p["seed"] for p in control["controls"][0]["per_seed"]] == [0]
-        assert "this control compares the same pairs" in control["controls"][0]["bound_evidence"]
+        assert control["outcome"] != "skipped" and [p["seed"] for p in control["controls"][0]["per_seed"]] == [0, 1]
+        assert control["controls"][0]["bound"] == 0.0 and not control["controls"][0]["bound_evidence"]
         (verdict,) = [v for t in claims[claim]["tests"] if "[LS]" in t["nodeid"] for v in t["verdicts"]]
-        assert "the hard-label models under test (seeds 0, 1)" in verdict["bound_evidence"]
-    assert hard_and_ls_report["document"]["margins"] == {}
+        assert verdict["bound"] == 0.0 and verdict["spread"]["pairs"] == 2
+        assert "the hard-label models under test (each seed of 0, 1 against the next)" in verdict["spread"]["evidence"]
+    assert hard_and_ls_report["document"]["seed_spread"] == {}
 
 
 # 3. The held-out split -----------------------------------------------------------------------
@@ -191,9 +194,10 @@ def test_the_report_opens_with_your_models_in_readable_names(hard_and_ls_report)
     assert [r["role"] for r in overview["rows"]] == ["hard", "ls"]
     assert list(overview["columns"])[0] == "accuracy" and overview["columns"]["ece_pct"] == "ECE %"
     accuracy = overview["rows"][0]["cells"]["accuracy"]
-    assert accuracy["seeds"] == 2 and accuracy["low"] <= accuracy["mean"] <= accuracy["high"]
+    assert accuracy["seeds"] == 3 and accuracy["low"] <= accuracy["mean"] <= accuracy["high"]
     html = (hard_and_ls_report["dir"] / "claims.html").read_text()
-    assert html.index("Your models") < html.index("<h2>Verdicts</h2>") < html.index("<h2>Provenance</h2>")
+    assert (html.index("About:") < html.index("the paper's condition") < html.index("<h2>Verdicts</h2>")
+            < html.index("Your models") < html.index("<h2>Provenance</h2>"))
 
 
 def test_the_verdict_table_gives_the_deciding_statistic_and_its_bounds_origin():
@@ -233,7 +237,7 @@ def test_a_forest_plot_per_comparison_claim(hard_and_ls_report):
 
 def test_a_checkpoint_report_carries_no_zoo_text(hard_and_ls_report):
     document = hard_and_ls_report["document"]
-    assert document["seeds"]["training"] == [0, 1]
+    assert document["seeds"]["training"] == [0, 1, 2]
     assert "first seed only" not in document["unit_of_replication"]
     assert "embedded data" not in document["attack_note"]
     assert document["recipe"] == {"epochs": TINY.epochs}
@@ -246,7 +250,8 @@ def test_shared_fields_and_a_seed_pattern_give_one_entry_per_seed(own_models):
     manifest = read_manifest(own_models / "models.toml")
     assert [(c.role, c.seed, c.file.name, c.arch) for c in manifest.checkpoints] == [
         ("hard", 0, "hard_s0.pt", "small_cnn"), ("hard", 1, "hard_s1.pt", "small_cnn"),
-        ("ls", 0, "ls_s0.pt", "small_cnn"), ("ls", 1, "ls_s1.pt", "small_cnn")]
+        ("hard", 2, "hard_s2.pt", "small_cnn"), ("ls", 0, "ls_s0.pt", "small_cnn"),
+        ("ls", 1, "ls_s1.pt", "small_cnn"), ("ls", 2, "ls_s2.pt", "small_cnn")]
 
 
 @pytest.mark.parametrize("entry, words", [
@@ -290,12 +295,16 @@ def test_alignment_bins_take_fewer_clean_correct_samples_than_bins():
     assert counts.sum() == 2 and np.nansum(rates * counts) == 1
 
 
-def test_a_temperature_fit_without_optimum_leaves_only_the_t_margins_undefined():
-    from repcore.claims.zoo_views import MeasuredMargins
-    margins = MeasuredMargins([_zoo_with(1.0, 0.7), _zoo_with(1.0, 0.7)])  # all calibration images right: T* -> 0
-    assert np.isnan(margins["temperature_tolerance"].bound)
-    assert "cannot be measured" in margins["temperature_tolerance"].evidence
-    assert margins["rms_change"].bound == 0.0
+def test_a_temperature_fit_without_optimum_leaves_only_the_t_spreads_unmeasured():
+    from repcore.claims.zoo_views import MeasuredSpread
+    from repcore.spread import tolerance
+    zoos = [_zoo_with(1.0, 0.7), _zoo_with(1.0, 0.7)]  # all calibration images right: T* -> 0
+    for zoo in zoos:
+        zoo._loaded["hard_seed1"] = zoo._loaded["hard"]
+    spreads = MeasuredSpread(zoos)
+    assert spreads["temperature_change"].values == () and "temperature" in spreads["temperature_change"].source
+    assert np.isnan(tolerance("temperature_tolerance", spreads["temperature_change"]).bound)
+    assert spreads["rms_change"].values == (0.0, 0.0)
 
 
 def test_a_state_dict_of_your_own_cifar_resnet18_class_loads_through_a_factory(tmp_path):
@@ -314,13 +323,14 @@ def test_a_state_dict_of_your_own_cifar_resnet18_class_loads_through_a_factory(t
             "linear.weight"} <= set(net.state_dict())
     torch.save(net.state_dict(), tmp_path / "hard_s0.pt")
     (tmp_path / "m.toml").write_text('dataset = "cifar10_jpeg"\narch = "manifest_resnet:resnet18"\nnum_classes = 10\n'
+                                     'trust_local_code = true\n'
                                      '[[models.hard]]\nfile = "hard_s{seed}.pt"\nseeds = [0]\n')
     (checkpoint,) = read_manifest(tmp_path / "m.toml").checkpoints
-    model = load_checkpoint(checkpoint)
+    model = load_checkpoint(checkpoint, trust_local_code=True)
     x = torch.rand(2, 3, 32, 32)
     assert model.head is model.net.linear and torch.allclose(model(x), net(x))
     assert "manifest_resnet" in sys.modules and str(tmp_path) not in sys.path
     (tmp_path / "m.toml").write_text('dataset = "cifar10_jpeg"\narch = "manifest_resnet:nope"\nnum_classes = 10\n'
-                                     '[[models.hard]]\nfile = "hard_s0.pt"\n')
+                                     'trust_local_code = true\n[[models.hard]]\nfile = "hard_s0.pt"\n')
     with pytest.raises(CheckpointError, match="arch 'manifest_resnet:nope' cannot build a network"):
-        load_checkpoint(read_manifest(tmp_path / "m.toml").checkpoints[0])
+        load_checkpoint(read_manifest(tmp_path / "m.toml").checkpoints[0], trust_local_code=True)

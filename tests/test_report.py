@@ -29,7 +29,8 @@ def _verdict(claim, outcome, statistic="s", value=0.5):
             "per_seed": [{"seed": s, "value": value, "ci_low": 0.4, "ci_high": 0.6} for s in range(3)],
             "between_seed_sd": 0.01, "sample_se": 0.02, "bound_evidence": "", "preconditions": [],
             "value_range": [None, None], "seed_half": 0.01, "sample_half": 0.02, "sample_term": "", "runs_se": 0.02,
-            "pairing": None, "undecided": None}
+            "pairing": None, "undecided": None, "spread": None, "looks": [],
+            "wrong_side_level": 0.999 if outcome == "refuted" else 0.0}
 
 
 def _test(claim, outcome="passed", verdicts=(), controls=(), figures=(), setting=None, name=None):

@@ -265,7 +265,7 @@ def test_a_role_the_claim_forgot_to_declare_is_an_error_naming_the_claim_and_the
 
     class Replicate:
         def __init__(self, seed: int, roles: set[str]):
-            self.replicate, self.roles = SimpleNamespace(seed=seed), roles
+            self.replicate, self.roles, self.read, self.source = SimpleNamespace(seed=seed), roles, set(), None
 
         def __contains__(self, role: str) -> bool:
             return role in self.roles
@@ -275,7 +275,7 @@ def test_a_role_the_claim_forgot_to_declare_is_an_error_naming_the_claim_and_the
                 raise MissingRole(f"no {role} for seed {self.replicate.seed}", (role,))
             return role
 
-    profile = SimpleNamespace(name="p", settings={"s": None}, margins={})
+    profile = SimpleNamespace(name="p", settings={"s": None}, seed_spread={}, sequential=None)
     runs = SettingRuns(profile, "s", [Replicate(0, {"hard", "ls_0.3"}), Replicate(1, {"hard"})])
     criterion = Criterion("C7", "ECE, LS eps 0.3", 0.0, "above")
     with pytest.raises(UndeclaredRole, match=r"C7 'ECE, LS eps 0.3' reads ls_0.3.*roles=\('ls_0.3',\)"):
