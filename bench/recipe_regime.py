@@ -29,6 +29,10 @@ RECIPES = {
     "16px-1500-20ep": dict(image_size=16, n_train=1500, epochs=20),
 }
 N_TEST = 5000
+# The recipe targets: stricter than the paper's conditions (repcore.regime: signed gap > 0, T* > 1),
+# so that a chosen recipe sits clearly inside the regime on every seed.
+TARGET_SIGNED_GAP = 0.05
+TARGET_TEMPERATURE = 1.3
 
 
 def _spec(recipe: dict, seed: int):
@@ -96,14 +100,14 @@ def main() -> int:
         rows = pool.map(_measure, jobs)
     print(f"{len(jobs)} models in {time.perf_counter() - start:.0f} s on {args.jobs} processes, one thread each; "
           f"test split {N_TEST} images; APGD-CE {args.apgd_iterations} iterations")
-    print(f"regime (repcore.regime): signed gap's interval above {regime.SIGNED_GAP:+.2f}, T* >= {regime.TEMPERATURE}, "
+    print(f"targets: signed gap's interval above {TARGET_SIGNED_GAP:+.2f}, T* >= {TARGET_TEMPERATURE}, "
           f"bias ratio < {regime.BIAS_RATIO}, weak ASR inside {regime.WEAK_ASR}")
     header = (f"{'recipe':<16}{'seed':>5}{'train s':>8}{'acc':>7}{'gap [low]':>16}{'T*':>6}{'bias':>6}"
               f"{'FGSM':>7}{'PGDw':>7}{'AAw':>7}{'FGSM s':>8}{'PGDw s':>8}{'AAw s':>7}  regime")
     print(header)
     for r in rows:
         low, high = regime.WEAK_ASR
-        checks = {"gap": r["gap_low"] >= regime.SIGNED_GAP, "T*": r["T"] >= regime.TEMPERATURE,
+        checks = {"gap": r["gap_low"] >= TARGET_SIGNED_GAP, "T*": r["T"] >= TARGET_TEMPERATURE,
                   "bias": r["bias_ratio"] < regime.BIAS_RATIO,
                   **{a: low < r[f"{a}_asr"] < high for a in ("FGSM", "PGD^w", "AA^w")}}
         failed = [k for k, ok in checks.items() if not ok]

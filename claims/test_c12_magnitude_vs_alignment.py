@@ -1,7 +1,8 @@
 """C12: magnitude mainly explains calibration, alignment mainly robustness.
 
 Preconditions for the calibration part (``repcore.regime``): the hard-label baseline is
-over-confident (signed gap above +5 points, T* above 1.3, seed-level); otherwise inconclusive.
+over-confident (signed gap above 0, T* above 1, seed-level: the paper's conditions); otherwise
+inconclusive.
 Calibration: post-hoc feature scaling of the hard model (s* fitted on the validation split) lowers
 its ECE (seed-level interval of ECE(s* v) - ECE(v) below 0) while leaving predictions unchanged
 (share unchanged above 0.99). Robustness: among clean-correct

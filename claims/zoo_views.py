@@ -107,8 +107,8 @@ def large_bias(zoo_model, W: torch.Tensor) -> torch.Tensor:
 
 
 def overconfident_baseline(runs) -> tuple[Verdict, Verdict]:
-    """C7 and C12 presume an over-confident hard-label baseline: its signed gap above +5 points
-    and its temperature T* above 1.3 (``repcore.regime``)."""
+    """C7 and C12 presume an over-confident hard-label baseline: its signed gap above 0 and its
+    temperature T* above 1, each with its interval (``repcore.regime``: the paper's conditions)."""
     return runs.once("overconfident", lambda: (
         runs.decide(OVERCONFIDENT, lambda zoo: regime.signed_gap(zoo["hard"].test.logits, zoo["hard"].test.labels),
                     "hard"),

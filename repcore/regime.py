@@ -3,10 +3,12 @@
 The paper studies deep networks trained to convergence with hard labels, which are over-confident,
 and weak attacks that break some but not all of their predictions. A claim that presumes such a
 baseline is inconclusive, never refuted, where the baseline lacks the property
-(``repcore.criteria``), and the report shows every check on every seed. The bounds:
+(``repcore.criteria``), and the report shows every check on every seed. The bounds are the paper's
+conditions as CLAIMS.md states them (stricter targets, used to choose a zoo recipe that sits
+clearly inside the regime, belong to ``bench/recipe_regime.py``, not here):
 
-- over-confidence of the hard-label model: signed gap mean(conf) - accuracy at least +5 points, with
-  its interval, and a fitted temperature T* at least 1.3 (temperature scaling must cool it down);
+- over-confidence of the hard-label model: signed gap mean(conf) - accuracy above 0 with its
+  interval, and a fitted temperature T* above 1 with its interval (temperature scaling cools it);
 - a measurable weak attack: the hard model's attack success rate strictly inside (5%, 95%);
 - a small bias: mean|b| / mean|W v| below 0.2 (Theorem 1 assumes b = 0);
 - calibration images the model was not trained on: their accuracy no more than 5 points, and no more
@@ -24,8 +26,8 @@ import torch
 from repcore.calibration import confidence_and_correct, fit_temperatures, refit_temperatures
 from repcore.stats import Estimate, bootstrap, index_bootstrap, weighted_mean, weighted_ratio
 
-SIGNED_GAP = 0.05
-TEMPERATURE = 1.3
+SIGNED_GAP = 0.0
+TEMPERATURE = 1.0
 WEAK_ASR = (0.05, 0.95)
 BIAS_RATIO = 0.2
 HELD_OUT_EXCESS = 0.05

@@ -96,7 +96,11 @@ def claim_verdict(tests: list[dict]) -> tuple[str, str]:
     if failed_controls:
         return "inconclusive", "a negative control came out supported: the test does not discriminate" + skipped
     if "inconclusive" in outcomes:
-        return "inconclusive", f"{outcomes.count('inconclusive')} of {len(outcomes)} criteria inconclusive{skipped}"
+        unmet = sorted({v["reason"] for t in criteria for v in t["verdicts"]
+                        if v["outcome"] == "inconclusive" and v["reason"].startswith("precondition unmet")})
+        why = f" ({'; '.join(unmet)})" if unmet else ""
+        counted = f"{outcomes.count('inconclusive')} of {len(outcomes)} criteria inconclusive"
+        return "inconclusive", f"{counted}{why}{skipped}"
     controls_note = f"; {len(controls)} negative control(s) not supported, as required" if controls else ""
     return "supported", f"supported on {of} criteria{controls_note}{skipped}"
 
