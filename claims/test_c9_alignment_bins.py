@@ -58,8 +58,14 @@ def test_aligned_samples_resist_attacks(runs, name, attack, check, figure):
         outcome = attack_outcome(zoo, name, runs.profile.attacks[attack])
         check.attack_checks(zoo[name].name, outcome)
         check.evidence(zoo[name].name, **{f"asr_{attack}": outcome.success_rate, f"bins_{attack}": bins})
-    check.supported(runs.decide(TREND, lambda zoo: trend_estimate(*samples[zoo.replicate.seed], bins),
-                                f"{attack}, {name}", precondition=measurable_weak_attack(runs, attack)))
+    def estimate(zoo) -> Estimate:
+        """On the first look's samples, or a later look's, read when it is needed (same bins)."""
+        if zoo.replicate.seed not in samples:
+            samples[zoo.replicate.seed] = cos_fooled_kept(zoo, name, attack)
+        return trend_estimate(*samples[zoo.replicate.seed], bins)
+
+    check.supported(runs.decide(TREND, estimate, f"{attack}, {name}",
+                                precondition=measurable_weak_attack(runs, attack)))
 
 
 def test_control_shuffled_alignment_has_no_trend(runs, check):

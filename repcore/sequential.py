@@ -8,20 +8,19 @@ stops asking nearly doubles the false-decision rate. The sequential mode (``--un
 - the looks: the run's seed count S_1, then every ``SEED_STEP`` more seeds up to N
   (5, 10, 15, 20 by default), information fractions t_k = S_k / N;
 - an alpha-spending function alpha(t) (Lan & DeMets 1983): the false-decision probability spent by
-  fraction t. ``SPENDING`` holds the two classic shapes. The default, O'Brien-Fleming type, spends
-  little early: with the seed spread estimated from 5 runs (Student's t on 4 degrees of freedom),
-  a Pocock-type function that spends 1.8% at the first look let the false-decision rate over the
-  looks reach 5.5% (3,000 simulated criteria at their bound), O'Brien-Fleming's stays at 5.0%; at
-  the effect size of C10's LS criterion both decide 100% of the time, at 9.7 and 12.3 seeds on
-  average (``bench/error_rates.py``).
+  fraction t (``SPENDING``: the Pocock and O'Brien-Fleming types).
 
-The two-sided boundary c_k of look k is such that, with the truth at the bound, the chance of
-first crossing at look k is alpha(t_k) - alpha(t_{k-1}), the looks' statistics correlated as a
-Brownian motion (corr = sqrt(t_i / t_j)); it is computed by recursive numerical integration on a
-grid (Armitage, McPherson & Rowe 1969). Look k decides a criterion on its seed-level interval at the
-nominal level 2 Phi(c_k) - 1. The shared test images make successive looks more alike than that
-model assumes, which only makes the boundaries conservative; ``repcore.simulation`` measures the
-false-decision rate over the looks and the power.
+Each look's nominal level is set so that, with the truth at the bound, the chance of a first
+decision at look k is alpha(t_k) - alpha(t_{k-1}) for the statistic the looks actually decide on:
+the mean over S_k seeds against its seed spread, a Student t on S_k - 1 degrees of freedom with the
+spread re-estimated at every look. The levels come from a seeded simulation of that statistic's
+looks (``PATHS`` Gaussian seed sequences): the boundary of look k is the quantile of |t_k| among
+the sequences not yet decided, turned into a level by t's distribution. (The classic boundaries
+assume a known spread; with 5 seeds at the first look they let the false-decision rate over the
+looks reach 5.5% under Pocock-type spending.) The test-sample term, added to the interval beside
+the seed term, only widens it. ``repcore.simulation`` measures the false-decision rate over the
+looks and the power through the decision code itself; ``bench/error_rates.py`` prints both
+spending functions, and the default is the one with fewer seeds at C10's effect.
 
 A criterion stops at the first look that decides it, or where no later look could (futility,
 judged optimistically: ``repcore.power.decidable``), or at the last look. Its verdict keeps every
@@ -40,12 +39,13 @@ from repcore.criteria import Outcome, Verdict
 from repcore.power import SEED_STEP, decidable
 
 ALPHA = 0.05
-GRID = np.linspace(-10.0, 10.0, 1601)
+PATHS = 400_000
+SEED = 20241005
 SPENDING: dict[str, Callable[[float, float], float]] = {
     "pocock": lambda t, alpha: alpha * math.log(1 + (math.e - 1) * t),
     "obrien-fleming": lambda t, alpha: 2 * (1 - special.ndtr(special.ndtri(1 - alpha / 2) / math.sqrt(t))),
 }
-DEFAULT_SPENDING = "obrien-fleming"
+DEFAULT_SPENDING = "pocock"
 
 
 def schedule(first: int, max_seeds: int, step: int = SEED_STEP) -> tuple[int, ...]:
@@ -61,35 +61,35 @@ def schedule(first: int, max_seeds: int, step: int = SEED_STEP) -> tuple[int, ..
 
 
 @functools.lru_cache(maxsize=32)
-def boundaries(fractions: tuple[float, ...], spending: str = DEFAULT_SPENDING,
-               alpha: float = ALPHA) -> tuple[float, ...]:
-    """Two-sided z boundaries of looks at information ``fractions`` that spend ``alpha`` along
-    ``SPENDING[spending]`` (recursive integration of the statistic's density on ``GRID``).
+def nominal_levels(counts: tuple[int, ...], spending: str = DEFAULT_SPENDING, alpha: float = ALPHA,
+                   paths: int = PATHS) -> tuple[float, ...]:
+    """Each look's nominal two-sided level for looks at ``counts`` seeds spending ``alpha`` along
+    ``SPENDING[spending]``, from ``paths`` seeded Gaussian seed sequences (module docstring).
 
-    >>> [round(c, 2) for c in boundaries((1.0,))]
-    [1.96]
-    >>> [round(c, 2) for c in boundaries((0.25, 0.5, 0.75, 1.0), "obrien-fleming")]
-    [3.92, 2.77, 2.3, 2.04]
+    >>> nominal_levels((5,))
+    (0.95,)
+    >>> [round(level, 4) for level in nominal_levels((5, 10, 15, 20), "obrien-fleming")]
+    [0.9999, 0.9945, 0.9795, 0.9607]
     """
     spend = SPENDING[spending]
-    dz = GRID[1] - GRID[0]
-    density = np.exp(-GRID ** 2 / 2) / math.sqrt(2 * math.pi)
-    previous_t, spent, critical = 0.0, 0.0, []
-    for t in fractions:
-        if critical:
-            step = t - previous_t
-            kernel = np.exp(-((GRID[:, None] * math.sqrt(t) - GRID[None, :] * math.sqrt(previous_t)) ** 2)
-                            / (2 * step)) * math.sqrt(t / (2 * math.pi * step))
-            density = kernel @ (density * (np.abs(GRID) < critical[-1])) * dz
-        mass = np.concatenate([[0.0], np.cumsum((density[1:] + density[:-1]) / 2) * dz])
-        target, low, high = spend(t, alpha) - spent, 0.0, float(GRID[-1])
-        for _ in range(60):  # bisection: the mass beyond +-c falls as c grows
-            c = (low + high) / 2
-            beyond = mass[-1] - np.interp(c, GRID, mass) + np.interp(-c, GRID, mass)
-            low, high = (c, high) if beyond > target else (low, c)
-        critical.append((low + high) / 2)
-        spent, previous_t = spend(t, alpha), t
-    return tuple(critical)
+    draws = np.random.default_rng(SEED).standard_normal((paths, counts[-1]))
+    sums, squares = np.cumsum(draws, axis=1), np.cumsum(draws ** 2, axis=1)
+    undecided, spent, levels = np.ones(paths, dtype=bool), 0.0, []
+    for count in counts:
+        mean = sums[:, count - 1] / count
+        spread = np.sqrt((squares[:, count - 1] - count * mean ** 2) / (count - 1))
+        statistic = np.abs(mean) / (spread / math.sqrt(count))
+        crossing = spend(count / counts[-1], alpha) - spent
+        if not levels:  # no earlier look: Student's t quantile itself
+            boundary = special.stdtrit(count - 1, 1 - crossing / 2)
+        else:
+            remaining = statistic[undecided]
+            rank = max(0, len(remaining) - 1 - round(crossing * paths))
+            boundary = np.partition(remaining, rank)[rank]
+        levels.append(float(2 * special.stdtr(count - 1, boundary) - 1))
+        undecided &= statistic <= boundary
+        spent += crossing
+    return tuple(levels)
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,8 @@ class Looks:
 
     @property
     def levels(self) -> tuple[float, ...]:
-        """Each look's nominal two-sided level, 2 Phi(c_k) - 1."""
-        fractions = tuple(c / self.counts[-1] for c in self.counts)
-        return tuple(float(2 * special.ndtr(c) - 1) for c in boundaries(fractions, self.spending, self.alpha))
+        """Each look's nominal two-sided level (``nominal_levels``)."""
+        return nominal_levels(self.counts, self.spending, self.alpha)
 
     def describe(self) -> dict:
         return {"looks": list(self.counts), "levels": list(self.levels), "spending": self.spending,

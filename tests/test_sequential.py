@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from repcore.criteria import Criterion, Outcome
-from repcore.sequential import Looks, boundaries, decide_sequentially, schedule
+from scipy import special
+
+from repcore.sequential import Looks, decide_sequentially, nominal_levels, schedule
 from repcore.simulation import Design, sequential_decisions
 from repcore.stats import Estimate
 
@@ -15,33 +17,39 @@ C10_LS = Design(seeds=5, seed_sd=0.0073, own_se=0.0159, shared_se=0.0)
 SEED_SPREAD_DOMINANT = Design(seeds=5, seed_sd=1.0, own_se=0.1, shared_se=0.05)
 
 
-def test_the_boundaries_spend_alpha_as_declared():
-    """Simulated Brownian looks at the boundaries first cross, in total, alpha = 5%."""
-    fractions = (0.25, 0.5, 0.75, 1.0)
-    rng = np.random.default_rng(0)
-    paths = np.cumsum(rng.normal(0, 0.5, (200_000, 4)), axis=1) / np.sqrt(fractions)
+def test_the_levels_spend_alpha_as_declared_for_the_seed_t_statistic():
+    """Fresh Gaussian seed sequences (another seed than the levels were computed with), decided at
+    each look by Student's t at the nominal level over the seeds so far, first cross at the
+    spending function's rate: 5% in all, each look its share."""
+    counts = (5, 10, 15, 20)
+    draws = np.random.default_rng(7).standard_normal((200_000, 20))
     for spending in ("pocock", "obrien-fleming"):
-        crossed = (np.abs(paths) > np.array(boundaries(fractions, spending))).any(1).mean()
-        assert crossed == pytest.approx(0.05, abs=0.003)
-    assert schedule(5, 20) == (5, 10, 15, 20) and Looks((5,)).levels == pytest.approx((0.95,), abs=1e-4)
+        crossed = np.zeros(len(draws), dtype=bool)
+        for count, level in zip(counts, nominal_levels(counts, spending), strict=True):
+            x = draws[:, :count]
+            t = np.abs(x.mean(1)) / (x.std(1, ddof=1) / np.sqrt(count))
+            crossed |= t > special.stdtrit(count - 1, (1 + level) / 2)
+        assert crossed.mean() == pytest.approx(0.05, abs=0.003), spending
+    assert schedule(5, 20) == (5, 10, 15, 20) and Looks((5,)).levels == (0.95,)
 
 
-def _decided(effect: float, spread: float):
+def _decided(effect: float, spread: float, spending: str = "pocock"):
     criterion = Criterion("X", "s", 0.0, "above")
     rng = np.random.default_rng(1)
     estimates = [Estimate(v, v + rng.normal(0, 0.01, 200), 1000, (1000, 200, 1))
                  for v in effect + rng.normal(0, spread, 20)]
-    return decide_sequentially(Looks((5, 10, 15, 20)), lambda count, level: criterion.decide(
+    return decide_sequentially(Looks((5, 10, 15, 20), spending), lambda count, level: criterion.decide(
         estimates[:count], list(range(count)), level=level))
 
 
 def test_a_criterion_stops_at_the_look_that_decides_it_and_records_every_look():
-    """O'Brien-Fleming's first look (99.99%, Student's t on 4 degrees of freedom) decides only a
-    very clear effect; a clear one waits for the second."""
-    strong, clear = _decided(1.0, 0.05), _decided(0.3, 0.05)
-    assert strong.outcome is clear.outcome is Outcome.SUPPORTED
-    assert [look["seeds"] for look in strong.looks] == [5] and "decided at look 1" in strong.reason
-    assert [look["seeds"] for look in clear.looks] == [5, 10] and clear.looks[0]["outcome"] == "inconclusive"
+    """An effect of six seed spreads: decided at the first look by the Pocock-type design (98.2%),
+    where O'Brien-Fleming's first look (99.99%, Student's t on 4 degrees of freedom) waits for the
+    second."""
+    early, late = _decided(0.3, 0.05), _decided(0.3, 0.05, "obrien-fleming")
+    assert early.outcome is late.outcome is Outcome.SUPPORTED
+    assert [look["seeds"] for look in early.looks] == [5] and "decided at look 1" in early.reason
+    assert [look["seeds"] for look in late.looks] == [5, 10] and late.looks[0]["outcome"] == "inconclusive"
 
 
 def test_an_undecidable_criterion_stops_for_futility():
