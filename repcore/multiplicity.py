@@ -75,7 +75,7 @@ def correct_refutations(verdicts: list[dict]) -> list[dict]:
     corrected = []
     for verdict, alpha, divisor in zip(verdicts, alphas, holm_divisors(q), strict=True):
         level = 1 - alpha / (divisor or m)
-        decided_at = {"level": level, "criteria": m, "rule": f"Holm over the claim's {m} criteria"}
+        decided_at = {"level": level, "criteria": m, "rule": f"Holm over the claim's {m} criteria with an interval"}
         if verdict["outcome"] == REFUTED and divisor is None:
             verdict = {**verdict, "outcome": INCONCLUSIVE, "outcome_alone": REFUTED,
                        "reason": (f"refuted at {verdict['level']:.1%} alone, not at its Holm level "

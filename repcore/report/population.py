@@ -66,25 +66,47 @@ def populations(header: dict, overview: dict) -> list[dict]:
     return found
 
 
+REGIME_CONDITIONS = {  # the regime checks' statistics (repcore.regime), by the paper's condition they test
+    "signed gap": "over-confident: the hard model's signed gap mean(conf) - accuracy",
+    "T* of the hard model": "cooled by temperature scaling: the hard model's T*",
+    "distance of the hard model's ASR": "weak attacks break some predictions: the hard model's ASR inside (5%, 95%)",
+    "mean|b| / mean|W v|": "a small bias: mean|b| / mean|W v|",
+}
+
+
 def _condition(name: str, needs: str, value: str, met: bool | None) -> dict:
     return {"condition": name, "needs": needs, "value": value, "met": met}
+
+
+def _regime_condition(name: str, checks: list[dict]) -> dict:
+    """One row for the regime checks of one condition (several attacks or roles): met when all are."""
+    met = [c["outcome"] == "supported" for c in checks]
+    if len(checks) == 1:
+        (c,) = checks
+        return _condition(name, f"{c['direction']} {c['bound']:.3g}",
+                          f"{c['value']:.3g} [{c['ci_low']:.3g}, {c['ci_high']:.3g}]", all(met))
+    missed = [c["statistic"].rpartition("(")[2].rstrip(")") for c, ok in zip(checks, met, strict=True) if not ok]
+    value = f"all {len(checks)} hold" if not missed else f"{len(missed)} of {len(checks)} miss: {', '.join(missed)}"
+    first = checks[0]
+    return _condition(name, f"{first['direction']} {first['bound']:.3g}, each of {len(checks)}", value, all(met))
 
 
 def paper_conditions(about: list[dict], regime: list[dict]) -> list[dict]:
     """The paper's conditions and whether the models under test meet them: over-confident and
     cooled by temperature scaling, weak attacks that break some predictions, a small bias (the
-    regime checks the claims decided), trained to fit, accurate (the hard model's accuracies)."""
+    regime checks the claims decided, one row per condition), trained to fit, accurate (the hard
+    model's accuracies)."""
     found = []
-    for check in regime:
-        found.append(_condition(check["statistic"] + (f" [{check['setting']}]" if check["setting"] else ""),
-                                f"{check['direction']} {check['bound']:.3g}",
-                                f"{check['value']:.3g} [{check['ci_low']:.3g}, {check['ci_high']:.3g}]",
-                                check["outcome"] == "supported"))
+    for prefix, name in REGIME_CONDITIONS.items():
+        for setting in dict.fromkeys(c["setting"] for c in regime):
+            checks = [c for c in regime if c["statistic"].startswith(prefix) and c["setting"] == setting]
+            if checks:
+                found.append(_regime_condition(name + (f" [{setting}]" if setting else ""), checks))
     for p in about:
         where = f" [{p['setting']}]" if len(about) > 1 else ""
-        for name, cell, bound in (("trained to fit: hard model's training accuracy", p["hard_train_accuracy"],
+        for name, cell, bound in (("trained to fit: the hard model's training accuracy", p["hard_train_accuracy"],
                                    TRAINED_TO_FIT),
-                                  ("accurate: hard model's test accuracy", p["hard_test_accuracy"], ACCURATE)):
+                                  ("accurate: the hard model's test accuracy", p["hard_test_accuracy"], ACCURATE)):
             mean = cell["mean"] if cell else math.nan
             found.append(_condition(name + where, f"at least {bound:.0%}", _share(cell),
                                     None if math.isnan(mean) else mean >= bound))
