@@ -23,8 +23,9 @@ USAGE = __doc__.split("\n\n")[1]
 
 def _pytest(arguments: list[str]) -> int:
     """pytest in a process of its own (this one has imported repcore, which pytest would then not
-    rewrite); Ctrl-C reaches both, and this one waits for pytest's partial report."""
-    process = subprocess.Popen([sys.executable, "-m", "pytest", *arguments])
+    rewrite), started with ``-P`` so that no module of the current folder shadows an installed one;
+    Ctrl-C reaches both, and this one waits for pytest's partial report."""
+    process = subprocess.Popen([sys.executable, "-P", "-m", "pytest", *arguments])
     while True:
         try:
             return process.wait()

@@ -35,12 +35,13 @@ from repcore.invocation import claims_arguments
 from repcore.files import atomic_write
 from repcore.report.compare import REGRESSION_POLICIES, diff, read_report, regressions
 from repcore.report.session import ReportDirError, check_report_dir
+from repcore.parsing import Parser
 
 # The build's own options, declared with the suite's (repcore.fixtures.options), passed to the build alone.
 BUILD_OPTIONS = ("--executor", "--gpus", "--partition", "--cpus-per-job", "--mem-gb", "--job-dir")
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m repcore.nightly", description=__doc__,
+    parser = Parser(prog="python -m repcore.nightly", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="smoke")
     parser.add_argument("--seeds", default=None)
@@ -154,8 +155,9 @@ def previous_night(latest: Path, args: argparse.Namespace) -> dict | None:
     """The last night's report to compare with, or None: when there is none, when it cannot be read
     (it is set aside as ``latest.json.unreadable-<time>``, with a warning, so later nights start
     afresh instead of failing too) or when it is of another profile, settings, seeds or claim
-    modules (a warning says so; it is not compared)."""
-    if not latest.is_file():
+    modules (a warning says so; it is not compared). A folder where the report should be is set
+    aside the same way."""
+    if not latest.exists() and not latest.is_symlink():
         return None
     try:
         previous = read_report(latest)

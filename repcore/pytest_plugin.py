@@ -1,13 +1,12 @@
-"""repcore's pytest plugin, registered as the ``pytest11`` entry point ``repcore``: the suite's
-options, the prebuild of the models, the ``profile`` / ``device`` / ``runs`` / ``check`` /
-``figure`` fixtures, and both ends of the xdist wire. A worker's fixtures and hooks write a test's
-verdicts, evidence, figures (PNG bytes), setting and missing roles into its report's
-``user_properties`` (names in ``repcore.report.protocol``); ``ClaimsReport``, on the controller,
-reads them back and writes the report.
+"""repcore's claims plugin: the suite's options, the prebuild of the models, the ``profile`` /
+``device`` / ``runs`` / ``check`` / ``figure`` fixtures, and both ends of the xdist wire. A worker's
+fixtures and hooks write a test's verdicts, evidence, figures (PNG bytes), setting and missing
+roles into its report's ``user_properties`` (names in ``repcore.report.protocol``);
+``ClaimsReport``, on the controller, reads them back and writes the report.
 
-Loaded in every pytest session of an environment that has repcore installed, it acts only on runs
-that collect claim modules (``repcore.report.session.runs_claims``): the installed
-``repcore.claims``, or ``claims/`` of a checkout. ``-p no:repcore`` leaves it out.
+The claims folder's ``conftest.py`` registers it, so it exists only in sessions that collect the
+claims (the installed ``repcore.claims``, or ``claims/`` of a checkout), which it marks as claims
+folders (``repcore.report.session.mark_claims_folder``); no entry point loads it anywhere else.
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ from repcore.report.document import build_document, not_run_note, write_document
 from repcore.report.render import render_html
 from repcore.report.session import (ReportDirError, add_forest_plots, check_report_dir, claims_folders,
                                     deciding_line, figures_folder, previous_report, regime_line, report_paths,
-                                    runs_claims, selection, session_header, short_message)
+                                    selection, session_header, short_message)
 
 REPORT_OPTIONS: dict[str, dict] = {
     "--report-dir": dict(type=Path, default=Path("reports"),
@@ -118,8 +117,6 @@ def pytest_configure(config: pytest.Config) -> None:
         device = resolve_device(config.getoption("--device"))
     except ValueError as err:
         raise pytest.UsageError(str(err)) from err
-    if not runs_claims(config):
-        return
     load_property_settings()
     if hasattr(config, "workerinput"):
         one_thread_per_worker()
@@ -145,7 +142,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     spec is still guarded by its lock, so a worker never trains what is being trained here.
     """
     config = session.config
-    if hasattr(config, "workerinput") or not runs_claims(config):
+    if hasattr(config, "workerinput"):
         return
     if config.getoption("--no-prebuild"):
         return

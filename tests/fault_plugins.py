@@ -3,7 +3,9 @@
 
 - ``REPCORE_FAULT_HANG=<name>``: the test whose node id contains ``name`` touches
   ``REPCORE_FAULT_STARTED`` and hangs, so the run can be interrupted midway;
-- ``REPCORE_FAULT_BREAK_REPORT_DIR=<dir>``: before the report is written, ``dir`` becomes a file.
+- ``REPCORE_FAULT_BREAK_REPORT_DIR=<dir>``: before the report is written, ``dir`` becomes a file;
+- ``REPCORE_FAULT_READ_ONLY_CACHE=1``: every write to the model cache fails as on a read-only mount
+  (root writes through file permissions, so the mount's refusal is injected where writes happen).
 """
 
 import os
@@ -12,6 +14,16 @@ import time
 from pathlib import Path
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("REPCORE_FAULT_READ_ONLY_CACHE"):
+        from repcore.fixtures import cache
+
+        def read_only(where: str, write) -> None:
+            raise cache.CacheWriteError(f"cannot write {where} (Read-only file system)")
+
+        cache._writing = read_only
 
 
 def pytest_runtest_call(item: pytest.Item) -> None:

@@ -7,15 +7,15 @@ readable report).
 of the comparison criteria's intervals in A and in B.
 Refuted and inconclusive claims are results, not failures."""
 
-import argparse
 import sys
 from pathlib import Path
 
 from repcore.report.compare import comparison_widths, diff, problems, read_report, verdict_table
+from repcore.parsing import Parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m repcore.report", description=__doc__)
+    parser = Parser(prog="python -m repcore.report", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("diff", help="list verdict changes from report A to report B")
     d.add_argument("a", type=Path)

@@ -2,6 +2,7 @@
 count as verdicts."""
 
 import json
+import math
 import statistics
 from pathlib import Path
 
@@ -93,15 +94,47 @@ def problems(document: dict) -> list[str]:
 
 HEADER = ("profile", "finished", "git_revision")  # what the readers (diff, check, the nightly) read of it
 ROW = ("statistic", "outcome")
+NUMBERS = ("value", "ci_low", "ci_high", "bound")  # a row's numbers, where it has them (NaN: unmeasured)
+
+
+def _is_number(x) -> bool:
+    """A JSON number the readers can compute with: finite, or NaN (an unmeasured statistic)."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return False
+    try:
+        value = float(x)
+    except OverflowError:
+        return False
+    return math.isfinite(value) or math.isnan(value)
+
+
+def _seeds_error(seeds) -> str | None:
+    if not isinstance(seeds, dict) or not all(isinstance(seeds.get(k, []), list) for k in ("training", "replicates")):
+        return "seeds that are not a table of lists (training, replicates)"
+    if not all(isinstance(s, int) and not isinstance(s, bool) for k in ("training", "replicates")
+               for s in seeds.get(k, [])):
+        return "seeds that are not whole numbers"
+    return None
+
+
+def _row_error(row, where: str) -> str | None:
+    if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in ROW):
+        return f"{where} has a verdict without a statistic and an outcome"
+    bad = [k for k in NUMBERS if k in row and not _is_number(row[k])]
+    return f"{where} has a verdict whose {', '.join(bad)} is not a number" if bad else None
 
 
 def _shape_error(document) -> str | None:
     """What keeps ``document`` from being a claims report the readers (``diff``, ``check``,
-    ``--previous-report``, the nightly) can read, if anything: one check they share."""
+    ``table``, ``widths``, ``--previous-report``, the nightly) can read, if anything: one check
+    of every field they read."""
     if not isinstance(document, dict) or not isinstance(document.get("claims"), list):
         return "no list of claims"
-    if not isinstance(document.get("counts"), dict):
+    if not isinstance(document.get("counts"), dict) or not all(
+            isinstance(n, int) and not isinstance(n, bool) for n in document["counts"].values()):
         return "no counts"
+    if "seeds" in document and _seeds_error(document["seeds"]):
+        return _seeds_error(document["seeds"])
     for claim in document["claims"]:
         if not isinstance(claim, dict) or not all(isinstance(claim.get(k), str) for k in ("id", "verdict", "reason")):
             return "a claim without id, verdict and reason"
@@ -110,12 +143,15 @@ def _shape_error(document) -> str | None:
         for test in claim["tests"]:
             if not isinstance(test, dict) or not isinstance(test.get("nodeid"), str):
                 return f"claim {claim['id']} has a test without a nodeid"
+            where = f"claim {claim['id']}: test {test['nodeid']}"
             lists = [test.get("verdicts"), test.get("controls")]
             if not all(isinstance(rows, list) for rows in lists):
-                return f"claim {claim['id']}: test {test['nodeid']} lacks its verdicts or controls"
-            if not all(isinstance(row, dict) and all(isinstance(row.get(k),
-                                                                str) for k in ROW) for rows in lists for row in rows):
-                return f"claim {claim['id']}: test {test['nodeid']} has a verdict without a statistic and an outcome"
+                return f"{where} lacks its verdicts or controls"
+            if not isinstance(test.get("setting"), str | None):
+                return f"{where} has a setting that is not a name"
+            errors = [_row_error(row, where) for rows in lists for row in rows]
+            if any(errors):
+                return next(e for e in errors if e)
     missing = [key for key in HEADER if not isinstance(document.get(key), str)]
     return f"no {', '.join(missing)} in its header" if missing else None
 

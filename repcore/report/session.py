@@ -12,9 +12,7 @@ a temporary folder, named.
 """
 
 import datetime
-import functools
 import importlib.metadata
-import importlib.util
 import math
 import platform
 import subprocess
@@ -89,46 +87,22 @@ def selection(config: pytest.Config, collected_claims: set[str]) -> str | None:
     return f"no test of {', '.join(missing)} collected" if missing else None
 
 
+CLAIMS_FOLDERS = pytest.StashKey[set]()
+
+
+def mark_claims_folder(config: pytest.Config, folder: Path) -> None:
+    """Record ``folder`` as a folder of claim modules (its conftest registered the claims plugin)."""
+    config.stash.setdefault(CLAIMS_FOLDERS, set()).add(Path(folder).resolve())
+
+
 def claims_folders(config: pytest.Config) -> frozenset[Path]:
-    """The folders of claim modules: the installed ``repcore.claims`` and, in a checkout, ``claims/``
-    under the rootdir (the same folder when installed editable)."""
-    return _claims_folders(Path(config.rootpath))
-
-
-@functools.lru_cache(maxsize=8)
-def _claims_folders(rootpath: Path) -> frozenset[Path]:
-    """Looked up once per rootdir: every collected item asks."""
-    import repcore.claims
-    folders = {Path(repcore.claims.__file__).parent.resolve()}
-    local = rootpath / "claims"
-    if (local / "zoo_views.py").is_file():
-        folders.add(local.resolve())
-    return frozenset(folders)
+    """The folders of claim modules in this session: those whose conftest registered the plugin."""
+    return frozenset(config.stash.get(CLAIMS_FOLDERS, set()))
 
 
 def argument_paths(config: pytest.Config) -> list[Path]:
-    """The paths the run's arguments name (``--pyargs`` module names resolved to their files)."""
-    paths = []
-    for arg in config.args:
-        name = arg.split("::")[0]
-        if config.getoption("pyargs") and not Path(name).exists():
-            try:
-                spec = importlib.util.find_spec(name)
-            except (ImportError, ValueError):
-                spec = None
-            if spec is not None and spec.origin:
-                name = str(Path(spec.origin).parent if spec.submodule_search_locations else spec.origin)
-        paths.append(Path(name).resolve())
-    return paths
-
-
-def runs_claims(config: pytest.Config) -> bool:
-    """Whether this run collects claim modules (the models are needed): an argument names a claims
-    folder or a path inside one, or is a folder above the checkout's ``claims/``."""
-    folders = claims_folders(config)
-    local = Path(config.rootpath, "claims").resolve()
-    return any(path == folder or folder in path.parents or (folder == local and path in folder.parents)
-               for path in argument_paths(config) or [Path(config.rootpath).resolve()] for folder in folders)
+    """The paths the run's arguments name."""
+    return [Path(arg.split("::")[0]).resolve() for arg in config.args]
 
 
 def figures_folder(complete: bool) -> str:
