@@ -33,16 +33,32 @@ def _pytest(arguments: list[str]) -> int:
             continue
 
 
+VERIFY_HELP = """usage: repcore verify MANIFEST.toml [--data-root DIR] [--report-dir DIR] [pytest options]
+
+Every claim on the models MANIFEST.toml names (the README's section "Verify your own models";
+the manifest's fields: python -c "import repcore.fixtures.checkpoints as c; help(c)").
+
+What code a manifest can run: a state dict of a repcore or torchvision architecture runs none of
+yours. arch = "package.module:factory" imports that module and calls the factory: a module
+importable from the environment (an installed package, PYTHONPATH) needs nothing more; a module
+found only beside the checkpoint files is imported only with trust_local_code = true in the
+manifest. A pickled nn.Module (format = "module") runs code when unpickled: it needs
+trust_pickled_modules = true. Nothing else the manifest names is executed, and no module of the
+current folder is imported (pytest runs with python -P)."""
+
+
 def verify(argv: list[str]) -> int:
     """``repcore verify MANIFEST.toml [pytest options]``: every claim on the manifest's models."""
+    if argv and argv[0] in ("-h", "--help"):
+        print(VERIFY_HELP)
+        return 0
     if not argv or argv[0].startswith("-"):
-        print("usage: repcore verify MANIFEST.toml [--data-root DIR] [--report-dir DIR] [pytest options]\n"
-              "MANIFEST.toml names your checkpoints (see the README, 'Your own models')", file=sys.stderr)
+        print(VERIFY_HELP, file=sys.stderr)
         return 4
     manifest = Path(argv[0])
     if not manifest.is_file():
-        print(f"error: no manifest at {manifest}: write one (the README's 'Your own models'), or export the "
-              "zoo's models with `repcore export --profile smoke --out DIR`", file=sys.stderr)
+        print(f"error: no manifest at {manifest}: write one (the README's \"Verify your own models\"), or export "
+              "the zoo's models with `repcore export --profile smoke --out DIR`", file=sys.stderr)
         return 4
     return _pytest(claims_arguments([], ["--checkpoints", str(manifest.resolve()), *argv[1:]]))
 

@@ -313,3 +313,11 @@ def test_r4_15_a_killed_builds_local_job_stops_within_seconds(tmp_path):
     build.kill()
     build.wait(timeout=30)
     assert wait_for(lambda: not _processes_with(token), 30), "an orphaned job kept running"
+
+
+def test_r4_4_verify_help_says_what_code_a_manifest_can_run():
+    run = subprocess.run([sys.executable, "-m", "repcore.cli", "verify", "--help"], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0 and "trust_local_code = true" in run.stdout and "trust_pickled_modules" in run.stdout
+    readme = (ROOT / "README.md").read_text()
+    assert "### Verify your own models" in readme and "**What code a manifest can run.**" in readme
