@@ -5,18 +5,24 @@
     repcore build|list|plan|clean|prune|export [options]              the zoo (python -m repcore.fixtures)
     repcore report diff|check|table|widths ...                        reports (python -m repcore.report)
     repcore nightly [options]                                         a night (python -m repcore.nightly)
+    repcore explain [ID]                                              a claim's specification (CLAIMS.md)
 
 ``verify`` and ``claims`` run pytest on the installed claim modules (``repcore.claims``) with
 ``-n auto`` unless ``-n`` is given, write the report to ``--report-dir`` (default ``reports/`` in
-the current folder) and exit with pytest's status: 0 every claim supported, 1 some refuted or
-inconclusive, 2 interrupted, 3 internal error, 4 usage error (a bad manifest, say), 5 no test ran.
+the current folder) and exit with the verdicts' status (``VERDICT_STATUS``): 0 every claim
+supported, 1 some claim refuted, 6 none refuted but some inconclusive (or incomplete), 7 a claim
+errored; or pytest's own where it gave no verdicts: 2 interrupted, 3 internal error, 4 usage error
+(a bad manifest, say), 5 no test ran.
 """
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from repcore.invocation import claims_arguments
+
+VERDICT_STATUS = {"errored": 7, "refuted": 1, "inconclusive": 6, "incomplete": 6}  # the first count that holds
 
 USAGE = __doc__.split("\n\n")[1]
 
@@ -24,13 +30,45 @@ USAGE = __doc__.split("\n\n")[1]
 def _pytest(arguments: list[str]) -> int:
     """pytest in a process of its own (this one has imported repcore, which pytest would then not
     rewrite), started with ``-P`` so that no module of the current folder shadows an installed one;
-    Ctrl-C reaches both, and this one waits for pytest's partial report."""
+    Ctrl-C reaches both, and this one waits for pytest's partial report. Its status, or where it
+    gave verdicts, theirs (``verdict_status``)."""
+    started = time.time()
     process = subprocess.Popen([sys.executable, "-P", "-m", "pytest", *arguments])
     while True:
         try:
-            return process.wait()
+            status = process.wait()
+            break
         except KeyboardInterrupt:
             continue
+    return verdict_status(status, report_dir(arguments), started)
+
+
+def report_dir(arguments: list[str]) -> Path:
+    """The ``--report-dir`` the arguments name (``reports`` by default)."""
+    for i, argument in enumerate(arguments):
+        if argument == "--report-dir" and i + 1 < len(arguments):
+            return Path(arguments[i + 1])
+        if argument.startswith("--report-dir="):
+            return Path(argument.split("=", 1)[1])
+    return Path("reports")
+
+
+def verdict_status(status: int, folder: Path, started: float) -> int:
+    """pytest's ``status``, or where it gave verdicts (0 or 1) the status of the report this run
+    wrote in ``folder``: 0 every claim supported, else ``VERDICT_STATUS``'s first count that holds."""
+    from repcore.report.compare import read_report
+
+    if status not in (0, 1):
+        return status
+    written = [p for p in (folder / "claims.json", folder / "claims.partial.json")
+               if p.is_file() and p.stat().st_mtime >= started - 1]
+    if not written:
+        return status
+    try:
+        counts = read_report(max(written, key=lambda p: p.stat().st_mtime))["counts"]
+    except (OSError, ValueError):
+        return status
+    return next((code for outcome, code in VERDICT_STATUS.items() if counts.get(outcome)), 0)
 
 
 VERIFY_HELP = """usage: repcore verify MANIFEST.toml [--data-root DIR] [--report-dir DIR] [pytest options]
@@ -80,6 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     if command == "nightly":
         from repcore.nightly import main as nightly
         return nightly(rest)
+    if command == "explain":
+        from repcore.spec import explain
+        try:
+            print(explain(rest[0] if rest else None))
+        except KeyError as err:
+            print(f"error: {err.args[0]}", file=sys.stderr)
+            return 2
+        return 0
     print(f"usage:\n{USAGE}", file=sys.stderr if command not in ("-h", "--help") else sys.stdout)
     return 0 if command in ("-h", "--help") else 2
 

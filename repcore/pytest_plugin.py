@@ -300,6 +300,19 @@ def pytest_pyfunc_call(pyfuncitem):
         pytest.skip(f"not in this run: {err}")
 
 
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    """A claim test that came out refuted or inconclusive is a verdict, not a failure: counted and
+    shown as such ("R" / "I"), with its verdict line, never as a FAILED block (pytest's exit
+    status stays 1 for it)."""
+    if report.when != "call" or not report.failed:
+        return None
+    outcomes = [value["outcome"] for name, value in report.user_properties if name == protocol.VERDICT]
+    if dict(report.user_properties).get(protocol.EXCEPTION) not in ("Failed", None) or not outcomes:
+        return None
+    outcome = "refuted" if "refuted" in outcomes else "inconclusive"
+    return outcome, outcome[0].upper(), outcome.upper()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     """Record the exception type of a failure, so the report tells errors from refutations."""

@@ -295,3 +295,14 @@ def test_a_reliability_diagram_with_empty_bins_draws_without_a_numeric_warning()
         warnings.simplefilter("error", RuntimeWarning)
         fig = reliability_diagrams({"hard": (confidence, correct)})
     plt.close(fig)
+
+
+def test_the_shipped_specification_is_the_steering_copy_and_explains_every_claim():
+    from repcore.spec import claim_rows, explain
+    steering = ROOT.parent / "shared" / "CLAIMS.md"
+    if steering.is_file():
+        assert (ROOT / "repcore" / "CLAIMS.md").read_text() == steering.read_text()
+    assert set(claim_rows()) == set(CLAIMS)
+    assert "supported when: seed-level interval of the difference above 0" in explain("c5")
+    with pytest.raises(KeyError, match="no claim 'C99'"):
+        explain("C99")

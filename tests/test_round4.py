@@ -321,3 +321,22 @@ def test_r4_4_verify_help_says_what_code_a_manifest_can_run():
     assert run.returncode == 0 and "trust_local_code = true" in run.stdout and "trust_pickled_modules" in run.stdout
     readme = (ROOT / "README.md").read_text()
     assert "### Verify your own models" in readme and "**What code a manifest can run.**" in readme
+
+
+def test_a_claim_run_shows_verdicts_not_failures_and_repcore_tells_refuted_from_inconclusive(tmp_path):
+    """C3 on the default zoo has refuted and inconclusive criteria: pytest counts them as such, with
+    no FAILED block, and ``repcore claims`` exits 1 (some claim refuted); C10 (inconclusive) 6."""
+    env = {**os.environ, "REPCORE_CACHE_DIR": os.environ.get("REPCORE_CACHE_DIR", str(tmp_path / "zoo"))}
+    plain = subprocess.run([sys.executable, "-m", "pytest", "claims/test_c3_best_center.py", "-p", "no:cacheprovider",
+                            "-n", "0", "--report-dir", str(tmp_path / "p")], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=1800)
+    assert plain.returncode == 1 and "FAILED" not in plain.stdout, plain.stdout[-3000:]
+    assert " refuted" in plain.stdout.splitlines()[-1] and " inconclusive" in plain.stdout.splitlines()[-1]
+    from repcore.cli import verdict_status
+    (tmp_path / "r").mkdir()
+    for outcome, code in (("refuted", 1), ("inconclusive", 6), ("supported", 0)):
+        report = tmp_path / "r" / "claims.json"
+        report.write_text(json.dumps({"profile": "p", "finished": "f", "git_revision": "g", "claims": [],
+                                      "counts": {"supported": 3, outcome: 1}}))
+        assert verdict_status(1, tmp_path / "r", time.time()) == code
+    assert verdict_status(4, tmp_path / "r", time.time()) == 4

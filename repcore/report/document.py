@@ -29,6 +29,7 @@ from repcore.multiplicity import correct_refutations
 from repcore.power import distance_to_decision
 from repcore.report.claims import CLAIMS
 from repcore.report.population import paper_conditions, populations
+from repcore.spec import claim_rows
 
 SCHEMA_VERSION = 6
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
@@ -236,9 +237,10 @@ def forest_panels(claim: dict) -> dict[str, list[dict]]:
 
 
 def bound_origin(verdict: dict) -> str:
-    """Where a criterion's bound comes from, in a line: its margin's measurement (without the
-    measured values, which the claim's section lists), or the claim (CLAIMS.md)."""
-    return verdict.get("bound_evidence", "").split(": ")[0] or "the claim's (CLAIMS.md)"
+    """Where a criterion's bound comes from, in a line: its tolerance's measurement (without the
+    measured values, which the claim's section lists), or the claim's specification."""
+    claim = verdict.get("claim", "")
+    return verdict.get("bound_evidence", "").split(": ")[0] or f"the claim's (repcore explain {claim})"
 
 
 def holm_corrected(tests: list[dict]) -> list[dict]:
@@ -292,7 +294,8 @@ def build_document(tests: list[dict], header: dict, collected: dict[str, int] | 
                 evidence.setdefault(_model_key(row["model"], t), {}).update(row["metrics"])
         decider = deciding(mine, verdict)
         claims.append({
-            "id": claim_id, "statement": statement, "verdict": verdict, "reason": reason,
+            "id": claim_id, "statement": statement, "spec": claim_rows().get(claim_id), "verdict": verdict,
+            "reason": reason,
             "deciding": decider and {**decider, "bound_origin": bound_origin(decider)},
             "not_run": not_run(mine),
             "tests": mine, "evidence": evidence, "settings": settings,
