@@ -57,11 +57,6 @@ REPORT_OPTIONS: dict[str, dict] = {
                           help="do not train the profile's missing models at session start; tests then train "
                                "(once, under locks) only the models they use"),
 }
-MARKERS = (
-    "gpu: needs a CUDA device (skipped without one)",
-    "slow: long-running work (paper-scale or multi-process)",
-    "browser: renders the report in headless Chromium (skipped where none is installed)",
-)
 # Property tests are derandomized (same examples every run) and have no deadline (torch, L-BFGS).
 PROPERTY_SETTINGS = dict(max_examples=60, deadline=None, derandomize=True,
                          suppress_health_check=[HealthCheck.too_slow])
@@ -110,8 +105,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Validate the suite's options. On a claims run: on an xdist worker, one intra-op thread and a
     watch on the controller; on the controller, SIGTERM taken as Ctrl-C and the report writer."""
-    for marker in MARKERS:
-        config.addinivalue_line("markers", marker)
     try:
         profile = selected_profile(config)
         device = resolve_device(config.getoption("--device"))
