@@ -21,12 +21,11 @@ import pytest
 from repcore.claims.zoo_views import measurable_weak_attack, true_class_alignment
 from repcore.fixtures.zoo import attack_outcome
 from repcore.fixtures.regularizers import compared
-from repcore.alignment_bins import bin_count, bin_trend, equal_count_edges, sample_bins, smallest_bin
+from repcore.alignment_bins import MIN_PER_BIN, bin_count, bin_trend, equal_count_edges, sample_bins, smallest_bin
 from repcore.criteria import CORRELATION, Criterion
 from repcore.report.figures import asr_by_alignment
 from repcore.stats import Estimate, bootstrap, permutation_distribution, spearman
 
-MIN_PER_BIN = 30
 MODELS = ["hard", *compared().values()]
 TREND = Criterion("C9", "Spearman(cos bin, ASR)", 0.0, "below", min_n=MIN_PER_BIN, value_range=CORRELATION)
 SHUFFLED = TREND.as_control("Spearman(shuffled cos bin, ASR)")

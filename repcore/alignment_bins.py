@@ -12,6 +12,10 @@ import numpy as np
 
 from repcore.stats import TieGroups, cumulative, spearman
 
+MIN_PER_BIN = 30  # clean-correct samples in each bin, or the criterion has too little data
+BIN_COUNTS = (5, 4, 3)  # the bins tried, most first
+FEWEST_CLEAN_CORRECT = BIN_COUNTS[-1] * MIN_PER_BIN  # below this no bin count has enough
+
 
 def _sorted_bins(rows: np.ndarray, bins: int) -> np.ndarray:
     """The bin of each position of weights ``rows`` (B, n, in ascending cos, 0 where not kept): the
@@ -56,7 +60,8 @@ def smallest_bin(cos: np.ndarray, kept: np.ndarray, bins: int) -> int:
     return int(binned_success(np.ones(len(cos)), cos, np.zeros(len(cos)), kept, bins)[1].min())
 
 
-def bin_count(runs: list[tuple[np.ndarray, np.ndarray]], counts: tuple[int, ...] = (5, 4, 3), minimum: int = 30) -> int:
+def bin_count(runs: list[tuple[np.ndarray, np.ndarray]], counts: tuple[int, ...] = BIN_COUNTS,
+              minimum: int = MIN_PER_BIN) -> int:
     """The most bins in ``counts`` that leave every bin of every run's (cos, kept) with ``minimum``
     samples; the fewest when none does (a criterion is then short of data)."""
     return next((bins for bins in counts if all(smallest_bin(cos, kept, bins) >= minimum for cos, kept in runs)),

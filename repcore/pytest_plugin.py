@@ -34,9 +34,11 @@ from repcore.fixtures.data import DISPLAY_NAMES
 from repcore.fixtures.profiles import Profile
 from repcore.fixtures.build_pool import BUILD_ERRORS, exit_with_parent
 from repcore.fixtures.devices import default_jobs, resolve_device
+from repcore.fixtures.evaluations import attacked_images
 from repcore.fixtures.sources import MissingRole, model_source
-from repcore.fixtures.zoo import SettingRuns, Zoo
+from repcore.fixtures.zoo import SettingRuns, Zoo, drain_ledger
 from repcore.claims.zoo_views import MeasuredSpread
+from repcore.alignment_bins import FEWEST_CLEAN_CORRECT, MIN_PER_BIN
 from repcore.criteria import Verdict, holds_for_all
 from repcore.files import atomic_write, replace_folder
 from repcore.report import protocol
@@ -145,14 +147,42 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     with capture.global_and_fixture_disabled():
         try:
             cache_dir = config.getoption("--cache-dir") or default_cache_dir()
-            model_source(profile).prepare(cache_dir, config.getoption("--data-root"), device,
-                                          config.getoption("--jobs") or default_jobs(device),
-                                          cluster=options.cluster_options(config.getoption, cache_dir, device))
+            source = model_source(profile)
+            trained = source.prepare(cache_dir, config.getoption("--data-root"), device,
+                                     config.getoption("--jobs") or default_jobs(device),
+                                     cluster=options.cluster_options(config.getoption, cache_dir, device))
+            report = config.pluginmanager.get_plugin("repcore-claims-report")
+            if trained:
+                report.header["prebuild"] = (f"{sum(trained.values())} models trained, "
+                                             f"{len(trained) - sum(trained.values())} read from the cache")
+            report.header.update(attacked(profile, source.test_images(cache_dir, config.getoption("--data-root"))))
+            for warning in too_little_data(report.header):
+                print(f"warning: {warning}", file=sys.stderr)
+                report.errors.append(warning)
         except CheckpointError as err:
             pytest.exit(f"cannot run the claims on {profile.checkpoints.path}: {err}",
                         returncode=pytest.ExitCode.USAGE_ERROR)
         except BUILD_ERRORS as err:
             pytest.exit(f"cannot build the {profile.name} zoo: {err}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def attacked(profile: Profile, test_images: int) -> dict:
+    """What the header says of the images: the claims' test images and how many each attack ran on."""
+    return {"claims_test_images": test_images,
+            "attacked_images": {name: min(attacked_images(profile, config), test_images)
+                                for name, config in profile.attacks.items()}}
+
+
+def too_little_data(header: dict) -> list[str]:
+    """What the run will lack data for, said before it starts: C9's alignment bins need
+    ``FEWEST_CLEAN_CORRECT`` clean-correct images of each weak attack (about twice that at 50% accuracy)."""
+    short = {name: n for name, n in header["attacked_images"].items()
+             if name in ("FGSM", "PGD^w", "AA^w") and n < 2 * FEWEST_CLEAN_CORRECT}
+    if not short:
+        return []
+    return [f"C9 needs at least {FEWEST_CLEAN_CORRECT} clean-correct images of each weak attack ({MIN_PER_BIN} in each "
+            f"of its fewest bins); {', '.join(f'{name} attacks {n}' for name, n in short.items())} test images, "
+            "so expect 'too little data' there: more test images (n_test) would decide it"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -312,6 +342,8 @@ def pytest_runtest_makereport(item, call):
     report = yield
     if call.excinfo is not None and report.when == "call":
         report.user_properties.append((protocol.EXCEPTION, call.excinfo.typename))
+    if report.when == "call":
+        report.user_properties.append((protocol.ARTIFACTS, [list(entry) for entry in drain_ledger()]))
     return report
 
 
@@ -329,6 +361,7 @@ class ClaimsReport:
         self.paths: tuple[Path, Path] | None = None
         self.document: dict | None = None
         self.errors: list[str] = []  # shown at the end of the terminal summary
+        self.artifacts: dict[tuple[str, str], bool] = {}  # (kind, name) -> computed in this run
         self.previous = previous_report(config.getoption("--previous-report"))
 
     def _collect(self, nodeids) -> None:
@@ -356,6 +389,9 @@ class ClaimsReport:
             test["finished"] = True
         if report.when == "call" or report.outcome != "passed":
             for name, value in report.user_properties:
+                if name == protocol.ARTIFACTS:
+                    for kind, artifact, computed in value:
+                        self.artifacts[kind, artifact] = self.artifacts.get((kind, artifact), False) or computed
                 if name == protocol.SETTING:
                     test["setting"] = value
                 if name == protocol.NEEDS:
@@ -380,7 +416,7 @@ class ClaimsReport:
         stopped = bool(session.shouldstop or session.shouldfail)
         selected = selection(self.config, set(self.collected))
         header = {**self.header,
-                  "duration_s": round(time.time() - self.start, 1),
+                  "duration_s": round(time.time() - self.start, 1), "artifacts": self._artifact_counts(),
                   "exit_status": int(exitstatus),
                   "interrupted": int(exitstatus) == int(pytest.ExitCode.INTERRUPTED) or stopped,
                   "partial": selected is not None, "selection": selected,
@@ -401,6 +437,15 @@ class ClaimsReport:
             self.errors.append(f"could not write the report to {report_dir} ({err}); it is in {fallback}")
             print(f"error: {self.errors[-1]}", file=sys.stderr)
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
+    def _artifact_counts(self) -> dict[str, dict[str, int]]:
+        """Per kind (models, attack outcomes), how many the tests read from the cache and how many
+        this run computed (trained, attacked): what a duration is made of."""
+        counts: dict[str, dict[str, int]] = {}
+        for (kind, _), computed in self.artifacts.items():
+            tally = counts.setdefault(kind, {"from the cache": 0, "computed in this run": 0})
+            tally["computed in this run" if computed else "from the cache"] += 1
+        return counts
 
     def _keep_png(self, figure: dict) -> dict:
         """The figure's record without its PNG, which is kept for the report's figures folder."""

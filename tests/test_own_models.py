@@ -155,8 +155,16 @@ def test_the_held_out_images_are_the_manifests_to_set(tmp_path):
         load_dataset(replace(spec, held_out=(0, 0, 500)), None)
     (tmp_path / "m.toml").write_text('dataset = "embedded"\nheld_out = "first"\n[[models.hard]]\nfile = "m.toml"\n'
                                      'num_classes = 10\narch = "small_cnn"\n')
-    with pytest.raises(CheckpointError, match='held_out must be "train", "test_half" or a list'):
+    with pytest.raises(CheckpointError, match='held_out must be "train", "test_half", a list'):
         read_manifest(tmp_path / "m.toml")
+    for value, words in (('"8000:9000"', None), ('"9000:8000"', "a range is"), ('"a:b"', "a range is")):
+        (tmp_path / "m.toml").write_text(f'dataset = "embedded"\nheld_out = {value}\n[[models.hard]]\n'
+                                         'file = "m.toml"\nnum_classes = 10\narch = "small_cnn"\n')
+        if words is None:
+            assert read_manifest(tmp_path / "m.toml").data.held_out == tuple(range(8000, 9000))
+        else:
+            with pytest.raises(CheckpointError, match=words):
+                read_manifest(tmp_path / "m.toml")
 
 
 def test_the_default_held_out_split_keys_zoo_models_as_before():

@@ -15,6 +15,7 @@ ATTACK_CHECK = "attack_check"  # {"model", "attack", "message"}: AutoAttack's ow
 SETTING = "setting"  # the setting (dataset x architecture) the test ran on
 EXCEPTION = "exception"  # the exception type of a failed call (tells errors from refutations)
 NEEDS = "needs"  # the roles a skipped test needed and the models under test lack
+ARTIFACTS = "artifacts"  # [[kind, name, computed in this run], ...]: what the test loaded, from the cache or not
 
 LISTS = {VERDICT: "verdicts", CONTROL: "controls", EVIDENCE: "evidence", FIGURE: "figures",
          PRECONDITION: "preconditions", ATTACK_CHECK: "attack_checks"}

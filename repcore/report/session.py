@@ -36,14 +36,22 @@ def _version(package: str) -> str:
 
 
 def git_revision(root: Path) -> str:
+    """The git revision of the checkout whose top folder is ``root`` (+dirty with uncommitted
+    changes), or, where repcore does not run from its checkout (a wheel installed into a venv that
+    may sit inside some other repository), the installed version."""
+    installed = f"none: repcore {_version('repcore')} installed, not a checkout"
     try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        if Path(top).resolve() != root.resolve():
+            return installed
         rev = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
                              text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
                                capture_output=True, text=True, check=True).stdout.strip()
         return rev + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return installed
 
 
 class ReportDirError(OSError):
@@ -226,7 +234,7 @@ def session_header(config: pytest.Config, profile, device: torch.device, dataset
                      "pyautoattack": _version("pyautoattack"), "scipy": _version("scipy")},
         **source.provenance(),
         "held_out": held_out_description(next(iter(profile.settings.values())).data),
-        "git_revision": git_revision(Path(config.rootpath)),
+        "git_revision": git_revision(Path(__file__).resolve().parents[2]),
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": "pytest " + " ".join(config.invocation_params.args),
     }
