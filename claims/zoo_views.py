@@ -15,13 +15,13 @@ from repcore.fixtures.cache import load_or_build
 from repcore.fixtures.roles import HARD, NEXT_SEED
 from repcore.fixtures.zoo import attack_outcome
 from repcore import regime
-from repcore.calibration import (FitAtBoundError, confidence_and_correct, expected_calibration_error, fit_temperature,
-                                 weighted_calibration_error)
+from repcore.calibration import (FitAtBoundError, brier_score, confidence_and_correct, expected_calibration_error,
+                                 fit_temperature, negative_log_likelihood, weighted_calibration_error)
 from repcore.criteria import NON_NEGATIVE, Criterion, Verdict
 from repcore.features import head_parameters
-from repcore.geometry import alignment, class_centers_min_loss, mean_square, radial_index
+from repcore.geometry import alignment, class_centers_min_loss, feature_rms, mean_square, radial_index
 from repcore.spread import PAIR_STATISTICS, PairChanges, pair_changes
-from repcore.stats import Estimate, comparison, relative_change, size_change, weighted_mean, weighted_ratio
+from repcore.stats import Estimate, bootstrap, comparison, relative_change, size_change, weighted_mean, weighted_ratio
 
 REFERENCE_EPS = 0.1  # eps0 of the reference target for the minimal-loss class centers (CLAIMS.md)
 
@@ -229,6 +229,35 @@ def versus_hard(runs, criterion: Criterion, role: str, detail: str = "", **decid
     ("ls vs hard, FGSM")."""
     return runs.decide(criterion, lambda zoo: COMPARISONS[criterion.spread](zoo, role, HARD),
                        f"{role} vs hard" + (f", {detail}" if detail else ""), **decide)
+
+
+def temperature_or_nan(m) -> float:
+    """T* fitted on the calibration images, NaN where the fit has no finite optimum."""
+    try:
+        return fit_temperature(m.val.logits, m.val.labels)
+    except FitAtBoundError:
+        return float("nan")
+
+
+def model_basics(zoo, role: str) -> dict[str, float]:
+    """What the report's models table shows of one model, whatever the claims: test and training
+    accuracy, confidence, 15-bin ECE with its bootstrap interval over the test images, NLL, Brier
+    score, signed gap, T*, feature RMS, mean cos(v, v_opt), and under each planned attack its
+    success rate and robust accuracy (on the attacked images)."""
+    m = zoo[role]
+    conf, correct_ = confidence_and_correct(m.test.logits, m.test.labels)
+    low, high = bootstrap(weighted_calibration_error, [conf, correct_]).interval()
+    basics = {"accuracy": m.test_accuracy, "train_accuracy": zoo.training_accuracy(role), "mean_conf": conf.mean(),
+              "ece_pct": 100 * expected_calibration_error(conf, correct_), "ece_pct_low": 100 * low,
+              "ece_pct_high": 100 * high, "nll": negative_log_likelihood(m.test.logits, m.test.labels),
+              "brier": brier_score(m.test.logits, m.test.labels), "signed_gap": conf.mean() - correct_.mean(),
+              "T_star": temperature_or_nan(m), "rms": feature_rms(m.test.features),
+              "mean_cos": float(predicted_alignment(m).mean())}
+    for attack, config in zoo.profile.attacks.items():
+        outcome = attack_outcome(zoo, role, config)
+        basics[f"asr_{attack}"] = outcome.success_rate
+        basics[f"robust_{attack}"] = float((outcome.clean_correct & ~outcome.fooled).double().mean())
+    return basics
 
 
 def _temperature_scaled_ece(m) -> float:

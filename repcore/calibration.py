@@ -95,6 +95,25 @@ def signed_gap(conf: np.ndarray, correct: np.ndarray) -> float:
     return float(conf.mean() - correct.mean())
 
 
+def negative_log_likelihood(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """mean_i -log p_{y_i}: the cross-entropy of the predicted distribution.
+
+    >>> round(negative_log_likelihood(torch.tensor([[0.0, 0.0]]), torch.tensor([1])), 4)
+    0.6931
+    """
+    return float(torch.nn.functional.cross_entropy(logits.double(), labels))
+
+
+def brier_score(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """mean_i sum_k (p_k - 1[k = y_i])^2: the squared error of the predicted distribution.
+
+    >>> brier_score(torch.tensor([[0.0, 0.0]]), torch.tensor([1]))
+    0.5
+    """
+    p = torch.softmax(logits.double(), dim=1)
+    return float(((p - torch.nn.functional.one_hot(labels, p.shape[1])) ** 2).sum(1).mean())
+
+
 LOG_TOLERANCE = 1e-10  # Newton stops when no fit moves by more than this on log x
 RESAMPLE_TOLERANCE = 1e-7  # for the refits on bootstrap resamples (whose spread is some 1e-2)
 MAX_NEWTON_STEPS = 100

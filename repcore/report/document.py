@@ -54,6 +54,11 @@ def is_control(test: dict) -> bool:
     return bool(test["controls"]) or "::test_control_" in test["nodeid"]
 
 
+def is_basics(test: dict) -> bool:
+    """Whether a test records the models' basics only (``test_basics_...``): evidence, no criterion."""
+    return "::test_basics_" in test["nodeid"]
+
+
 def not_run(tests: list[dict]) -> dict | None:
     """The tests of a claim that did not run because the models under test lack roles they
     compare: how many criteria and controls, and the roles they need."""
@@ -80,6 +85,7 @@ def not_run_note(missing: dict | None) -> str:
 def claim_verdict(tests: list[dict]) -> tuple[str, str]:
     """(verdict, reason) of one claim from its tests; the reason counts the criteria that ran and
     names the roles the others need."""
+    tests = [t for t in tests if not is_basics(t)]
     criteria = [t for t in tests if not is_control(t) and t["outcome"] != "skipped"]
     controls = [c for t in tests for c in t["controls"]]
     outcomes = [criterion_outcome(t) for t in criteria]
@@ -159,15 +165,20 @@ def regime_checks(tests: list[dict]) -> list[dict]:
 
 
 OVERVIEW = {"accuracy": "accuracy", "train_accuracy": "training accuracy", "mean_conf": "confidence",
-            "ece_pct": "ECE %", "signed_gap": "conf − acc", "rms": "feature RMS", "mean_cos": "cos(v, v_opt)",
-            "T_star": "T*"}  # then each attack's success
+            "ece_pct": "ECE %", "nll": "NLL", "brier": "Brier", "signed_gap": "conf − acc", "T_star": "T*",
+            "rms": "feature RMS", "mean_cos": "cos(v, v_opt)"}  # then each attack's success and robust accuracy
 
 
 def overview_columns(metrics: set[str]) -> dict[str, str]:
     """The "your models" table's columns: ``OVERVIEW``'s, then each white-box attack's success
-    rate (``asr_<attack>``), in readable names."""
-    attacks = sorted(m for m in metrics if m.startswith("asr_") and not m.endswith("_transfer"))
-    return {**OVERVIEW, **{m: f"{m[4:]} success" for m in attacks}}
+    rate (``asr_<attack>``) and robust accuracy (``robust_<attack>``), in readable names."""
+    attacks = sorted(m[4:] for m in metrics if m.startswith("asr_") and not m.endswith("_transfer"))
+    per_attack = {}
+    for attack in attacks:
+        per_attack[f"asr_{attack}"] = f"{attack} success"
+        if f"robust_{attack}" in metrics:
+            per_attack[f"robust_{attack}"] = f"{attack} robust acc"
+    return {**OVERVIEW, **per_attack}
 
 
 def overview(models: dict[str, dict], roles: list[str] = ()) -> dict:
@@ -189,6 +200,9 @@ def overview(models: dict[str, dict], roles: list[str] = ()) -> dict:
             if values:
                 cells[metric] = {"mean": sum(values) / len(values), "low": min(values), "high": max(values),
                                  "seeds": len(values)}
+                bounds = [r.get(f"{metric}_{end}") for r in runs for end in ("low", "high")]
+                if len(values) == 1 and len(bounds) == 2 and all(isinstance(b, float) for b in bounds):
+                    cells[metric]["interval"] = bounds
         rows.append({"role": role, "setting": setting, "cells": cells})
     order = ["hard", *roles]
     rows.sort(key=lambda r: (r["setting"], order.index(r["role"]) if r["role"] in order else len(order)))
