@@ -113,6 +113,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValueError as err:
         raise pytest.UsageError(str(err)) from err
     load_property_settings()
+    if config.option.verbose > 0:
+        os.environ["REPCORE_VERBOSE"] = "1"  # training's details, in every process of the run
     if hasattr(config, "workerinput"):
         one_thread_per_worker()
         threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
@@ -227,13 +229,28 @@ def runs(request: pytest.FixtureRequest, pytestconfig: pytest.Config, profile: P
     setting = getattr(request, "param", next(iter(profile.settings)))
     cache_dir = pytestconfig.getoption("--cache-dir") or default_cache_dir()
     source = model_source(profile, MeasuredSpread)
+    log = visible_log(pytestconfig)
 
     def zoos(replicates) -> list[Zoo]:
-        return [Zoo(profile, replicate, cache_dir, pytestconfig.getoption("--data-root"), device, source=source)
+        return [Zoo(profile, replicate, cache_dir, pytestconfig.getoption("--data-root"), device, log, source)
                 for replicate in replicates]
 
     first = zoos(profile.setting_replicates(setting))
     return SettingRuns(profile, setting, first, source.spreads(first), zoos(profile.later_replicates(setting)))
+
+
+def visible_log(config: pytest.Config):
+    """The zoo's log during the tests: each line (what a test computes because the cache lacks it,
+    a model trained for a later look, representations, an attack) printed past pytest's capture,
+    from a worker too, so long work is seen as it happens."""
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+    def log(line: str) -> None:
+        with capture.global_and_fixture_disabled():
+            print(f"[zoo{' ' + worker if worker else ''}] {line}", file=sys.stderr, flush=True)
+
+    return log
 
 
 class ClaimCheck:

@@ -16,7 +16,7 @@ from torch import nn
 
 from repcore.fixtures.checkpoints import CheckpointError, load_checkpoint, read_manifest
 from repcore.fixtures.artifacts import load_or_train
-from repcore.fixtures.sources import load_external
+from repcore.fixtures.external import load_external
 from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -34,7 +34,6 @@ def test_a_training_stopped_after_an_epoch_resumes_to_the_same_weights(tmp_path)
     assert checkpoints.load()["epoch"] == 2
     lines = []
     resumed = train_model(SPEC, data, torch.device("cpu"), lines.append, checkpoints=checkpoints)
-    assert any("resuming after epoch 2/4" in line for line in lines)
     assert [line.split(" loss")[0] for line in lines if "loss" in line] == [" epoch 3/4", " epoch 4/4"]
     for name, tensor in whole.state_dict().items():
         assert torch.equal(tensor, resumed.state_dict()[name]), name
