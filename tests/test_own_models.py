@@ -342,3 +342,16 @@ def test_a_state_dict_of_your_own_cifar_resnet18_class_loads_through_a_factory(t
                                      'trust_local_code = true\n[[models.hard]]\nfile = "hard_s0.pt"\n')
     with pytest.raises(CheckpointError, match="arch 'manifest_resnet:nope' cannot build a network"):
         load_checkpoint(read_manifest(tmp_path / "m.toml").checkpoints[0], trust_local_code=True)
+
+
+def test_the_python_entry_point_verifies_modules_of_a_class_only_the_caller_has(tmp_path):
+    """``examples/verify_in_python.py`` (short training): its models' class lives in that script
+    alone; repcore.verify runs every claim on them and returns the verdicts and the report."""
+    run = subprocess.run([sys.executable, str(ROOT / "examples" / "verify_in_python.py"), "--epochs", "3",
+                          "--report-dir", str(tmp_path / "r")], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=1200, env={**os.environ, "REPCORE_CACHE_DIR": str(tmp_path / "cache")})
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "report: " in run.stdout and (tmp_path / "r" / "claims.json").is_file()
+    document = json.loads((tmp_path / "r" / "claims.json").read_text())
+    assert len(document["claims"]) == 15 and not [c for c in document["claims"] if c["verdict"] == "errored"]
+    assert document["populations"][0]["architecture"] == "SmallCNN"
