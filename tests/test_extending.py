@@ -14,6 +14,7 @@ import torch
 from torch.nn import functional as F
 
 from repcore import pytest_plugin
+from repcore.report.session import mark_claims_folder
 from examples.focal_loss import FOCAL, focal_loss
 from repcore.fixtures import regularizers
 from repcore.fixtures.options import OPTIONS, add_options
@@ -80,7 +81,7 @@ def test_training_workers_train_a_user_regularizer_named_on_the_command_line(tmp
     run = subprocess.run(
         [sys.executable, "-m", "repcore.fixtures", "build", "--profile", "tiny", "--device", "cpu", "--jobs", "2",
          "--regularizer", "examples.focal_loss:FOCAL", "--model", "focal", "--model", "hard",
-         "--cache-dir", str(tmp_path)],
+         "--cache-dir", str(tmp_path), "-v"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
         env={**os.environ, "PYTHONPATH": str(ROOT), "REPCORE_PLUGINS": "tests.tiny_profile"})
     assert run.returncode == 0, run.stderr[-3000:]
@@ -104,7 +105,8 @@ def test_every_front_door_takes_the_same_options():
 
 def test_a_claim_module_nobody_registered_is_an_error_at_collection():
     claims_dir = ROOT / "claims"
-    config = SimpleNamespace(rootpath=ROOT)
+    config = SimpleNamespace(rootpath=ROOT, stash=pytest.Stash())
+    mark_claims_folder(config, claims_dir)
     items = [SimpleNamespace(nodeid="claims/test_c4_feature_shrinkage.py::test_x",
                              path=claims_dir / "test_c4_feature_shrinkage.py"),
              SimpleNamespace(nodeid="claims/test_c99_new_claim.py::test_y", path=claims_dir / "test_c99_new_claim.py")]

@@ -398,8 +398,10 @@ class _Config:
     """What ``selection`` reads of a pytest config."""
 
     def __init__(self, args=("claims",), **options):
-        self.args, self.rootpath = list(args), ROOT
+        from repcore.report.session import mark_claims_folder
+        self.args, self.rootpath, self.stash = list(args), ROOT, pytest.Stash()
         self.options = {"keyword": "", "markexpr": "", "deselect": None, "pyargs": False, **options}
+        mark_claims_folder(self, ROOT / "claims")
 
     def getoption(self, name):
         return self.options[name]

@@ -72,7 +72,7 @@ def test_an_installed_regularizer_package_is_trained_and_compared_without_a_flag
     assert listed.returncode == 0, listed.stderr[-2000:]
     assert any(line.split()[0] == "focal" for line in listed.stdout.splitlines()[2:]), listed.stdout
     built = _repcore(tmp_path, focal_site, "build", "--profile", "tiny", "--device", "cpu", "--jobs", "2",
-                     "--model", "hard", "--model", "focal", "--cache-dir", str(cache))
+                     "--model", "hard", "--model", "focal", "--cache-dir", str(cache), "-v")
     assert built.returncode == 0, built.stderr[-3000:]
     assert "focal: training small_cnn / pkg_focal_gamma3" in built.stderr
     run = _repcore(tmp_path, focal_site, "claims", "claims/test_c4_feature_shrinkage.py", "-n", "0", "-q",

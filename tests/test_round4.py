@@ -98,7 +98,8 @@ def test_r4_4_a_module_beside_the_checkpoints_is_imported_only_with_trust_local_
 def test_r4_5_repcore_verify_never_runs_a_module_of_the_current_folder(tmp_path):
     marker = tmp_path / "ran"
     (tmp_path / "json.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\nraise SystemExit(3)\n")
-    run = subprocess.run([sys.executable, "-m", "repcore.cli", "claims", "claims/test_t1_theorem1.py", "-n", "0",
+    repcore = Path(sys.executable).with_name("repcore")  # the command as installed (python -m puts "." first itself)
+    run = subprocess.run([str(repcore), "claims", "claims/test_t1_theorem1.py", "-n", "0",
                           "--no-prebuild", "-q", "--report-dir", str(tmp_path / "r"),
                           "--cache-dir", str(tmp_path / "cache")],
                          cwd=tmp_path, capture_output=True, text=True, timeout=600)

@@ -233,7 +233,7 @@ def test_device_resolution_on_a_cpu_machine(monkeypatch):
     assert resolve_device("cuda", None) == torch.device("cuda")
 
 
-def test_a_build_runs_the_planned_attacks_once_and_the_claims_then_read_them(cache_dir):
+def test_a_build_runs_the_planned_attacks_once_and_the_claims_then_read_them(cache_dir, monkeypatch):
     from repcore.fixtures.zoo import attack_outcome
     from repcore.fixtures.build_pool import build_zoo
     from repcore.fixtures.zoo import Zoo
@@ -241,8 +241,9 @@ def test_a_build_runs_the_planned_attacks_once_and_the_claims_then_read_them(cac
 
     profile = tiny()
     lines = []
+    monkeypatch.setenv("REPCORE_VERBOSE", "1")  # a line per finished job
     build_zoo(profile, cache_dir, None, CPU, jobs=2, log=lines.append)
-    attacked = sorted(line.split("] ")[1].split(":")[0] for line in lines if ": attacked" in line)
+    attacked = sorted(line.split("last: ")[1].split(":")[0] for line in lines if ": attacked" in line)
     assert attacked == sorted(f"{name} {attack}" for name, attack in profile.attack_plan())
     assert ("hard", "FGSM") in profile.attack_plan() and ("bottleneck_nobias", "FGSM") in profile.attack_plan()
     again = []
