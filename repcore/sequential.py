@@ -114,6 +114,14 @@ class Looks:
                 "alpha": self.alpha}
 
 
+class LookUnavailable(LookupError):
+    """A look needs more runs than the models under test hold (a manifest not yet grown to it)."""
+
+    def __init__(self, needed: int, held: int):
+        super().__init__(f"{needed} seeds, the models under test hold {held}")
+        self.needed, self.held = needed, held
+
+
 def look_record(look: int, verdict: Verdict) -> dict:
     return {"look": look, "seeds": len(verdict.per_seed) or 1, "value": float(verdict.value),
             "ci_low": float(verdict.ci_low), "ci_high": float(verdict.ci_high), "level": float(verdict.level),
@@ -127,7 +135,12 @@ def decide_sequentially(looks: Looks, decide_at: Callable[[int, float], Verdict]
     history, stopped = [], "the last look"
     counts, levels = looks.counts, looks.levels
     for k, (count, level) in enumerate(zip(counts, levels, strict=True)):
-        verdict = decide_at(count, level)
+        try:
+            verdict = decide_at(count, level)
+        except LookUnavailable as err:
+            stopped = (f"look {k + 1} needs {err}: train the seeds it needs and rerun the same command (the "
+                       "earlier looks are recomputed as they were)")
+            break
         history.append(look_record(k + 1, verdict))
         if verdict.outcome is not Outcome.INCONCLUSIVE:
             stopped = f"decided at look {k + 1}"

@@ -78,3 +78,20 @@ def test_the_power_at_the_effect_size_of_c10s_ls_criterion():
     print(f"\npower at 0.025: sequential {rates['supported']:.1%} at {rates['mean_seeds']:.1f} seeds on average, "
           f"5 fixed seeds {rates['fixed_decided']:.1%}")
     assert rates["refuted"] == 0 and rates["supported"] >= 0.9 > rates["fixed_decided"]
+
+
+def test_a_look_the_models_cannot_fill_stops_the_criterion_saying_what_to_train():
+    """A manifest of 6 seeds under looks at 5 and 10: the second look waits for the seeds."""
+    from repcore.sequential import LookUnavailable
+    criterion = Criterion("X", "s", 0.0, "above")
+    rng = np.random.default_rng(2)
+    estimates = [Estimate(v, v + rng.normal(0, 0.01, 200), 1000, (1000, 200, 1)) for v in rng.normal(0.01, 0.05, 6)]
+
+    def decide_at(count, level):
+        if count > len(estimates):
+            raise LookUnavailable(count, len(estimates))
+        return criterion.decide(estimates[:count], list(range(count)), level=level)
+
+    verdict = decide_sequentially(Looks((5, 10)), decide_at)
+    assert verdict.outcome is Outcome.INCONCLUSIVE and [look["seeds"] for look in verdict.looks] == [5]
+    assert "look 2 needs 10 seeds, the models under test hold 6" in verdict.reason
